@@ -1,0 +1,32 @@
+"""Authentication for the API: a device's Bearer token, or the staff web session (with CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from backend.accounts import services
+
+
+class DeviceTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = services.device_token_authenticate(raw=token, now=timezone.now())
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+class StaffSessionAuth(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None and not user.is_active:
+            return None
+        return user
+
+
+# Routes that need a signed-in caller use this; the role checks happen in the services.
+staff_auth = [DeviceTokenAuth(), StaffSessionAuth()]

@@ -1,0 +1,65 @@
+"""Every deploy-time value the project reads from the environment, in one place.
+
+Embedded mode (no variables set) gets safe local defaults: SQLite, in-memory channel layer,
+a filesystem Celery transport. Production settings call :func:`require` so that a missing
+value stops the process at start-up instead of surfacing later as a confusing failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("ANXIN_VAR_DIR", BASE_DIR / "var"))
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+def get(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise MissingSetting(f"environment variable {name} is required in production and is not set")
+    return value
+
+
+def get_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def get_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def get_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DATABASE_URL = get("DATABASE_URL")
+REDIS_URL = get("REDIS_URL")
+SECRET_KEY = get("SECRET_KEY")
+DEBUG = get_bool("DEBUG", default=False)
+ALLOWED_HOSTS = get_list("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS")
+CELERY_BROKER_URL = get("CELERY_BROKER_URL")
+# Keyed hash for national ID numbers; distinct from SECRET_KEY so rotating one does not break the other.
+ID_HASH_KEY = get("ID_HASH_KEY")
+QR_SIGNING_KEY = get("QR_SIGNING_KEY")
+PUBLIC_BASE_URL = get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+MAX_REQUEST_BYTES = get_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+MEDIA_ROOT = get("MEDIA_ROOT")
+STATIC_ROOT = get("STATIC_ROOT")
+LOG_LEVEL = get("LOG_LEVEL", "INFO")

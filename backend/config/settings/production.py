@@ -1,0 +1,37 @@
+"""Production settings: PostgreSQL, Redis, secure cookies. Fails fast on any missing value."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from backend.config import env
+from backend.config.settings.base import *  # noqa: F403
+
+SECRET_KEY = env.require("SECRET_KEY")
+ALLOWED_HOSTS = env.require("ALLOWED_HOSTS").split(",")
+DATABASES = {"default": dj_database_url.parse(env.require("DATABASE_URL"), conn_max_age=60, conn_health_checks=True)}
+_redis = env.require("REDIS_URL")
+ID_HASH_KEY = env.require("ID_HASH_KEY")
+QR_SIGNING_KEY = env.require("QR_SIGNING_KEY")
+PUBLIC_BASE_URL = env.require("PUBLIC_BASE_URL").rstrip("/")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis]}}}
+CELERY_BROKER_URL = env.CELERY_BROKER_URL or _redis
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+DEBUG = False
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Behind a TLS-terminating proxy.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from backend.config.api import api
+from backend.core import views as core_views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("backend.accounts.urls")),
+    path("properties/", include("backend.properties.urls")),
+    path("q/", include("owner_portal.urls")),
+    path("admin/", admin.site.urls),
+    path("", core_views.home, name="home"),
+]
+
+handler404 = "backend.core.views.not_found"
+handler500 = "backend.core.views.server_error"

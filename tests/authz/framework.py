@@ -1,0 +1,92 @@
+"""The route-authorization table: every API route appears here, or the coverage test fails.
+
+Each context adds a ``cases_<context>.py`` module in this package defining ``CASES: list[RouteCase]``.
+For every case the generic test checks, with the database unchanged after each denial:
+- an anonymous call gets 401 (unless the route is public, which must say why);
+- a signed-in user without the needed role gets 403 (``wrong_role``);
+- a user with the role asking for an object outside their scope gets 404 (``wrong_object``);
+- the allowed user's call succeeds (< 400), so the denials are not a route that refuses everyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.test import Client
+
+from tests.factories import bearer_for
+
+
+@dataclass(frozen=True)
+class Call:
+    url: str
+    json_body: Any = None
+    files: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class Scenario:
+    call: Call
+    allowed: Any
+    wrong_role: Any = None
+    # A user who holds the role but may not see the object, and the call naming that object.
+    wrong_object: tuple[Any, Call] | None = None
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    method: str
+    route: str  # as in the OpenAPI document, e.g. "/api/v1/auth/tokens/{token_id}"
+    make: Callable[[], Scenario] | None = None
+    public_reason: str | None = None
+    # Routes that any signed-in user may call (their own data) say so instead of naming a wrong role.
+    any_signed_in_user: bool = False
+    notes: str = field(default="")
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.upper()} {self.route}"
+
+
+def perform(method: str, call: Call, headers: dict[str, str] | None = None) -> Any:
+    client = Client()
+    headers = headers or {}
+    method = method.lower()
+    if call.files is not None:
+        return getattr(client, method)(call.url, data={**(call.data or {}), **call.files}, **headers)
+    if call.json_body is not None:
+        return getattr(client, method)(call.url, data=json.dumps(call.json_body), content_type="application/json",
+                                       **headers)
+    return getattr(client, method)(call.url, **headers)
+
+
+def as_user(user: Any, method: str, call: Call) -> Any:
+    # Tokens are issued before the snapshot by the caller so that issuing one is not a change under test.
+    return perform(method, call, headers=user._test_headers)
+
+
+def prepare(user: Any) -> Any:
+    if user is not None and not hasattr(user, "_test_headers"):
+        user._test_headers = bearer_for(user, device=f"authz-{user.username}")
+    return user
+
+
+def database_snapshot() -> str:
+    """A digest of every row of every model: equal digests mean nothing changed."""
+    digest = hashlib.sha256()
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        rows = list(model._default_manager.order_by("pk").values())
+        # last_used_at on tokens is bookkeeping of authentication, not a change made by the route.
+        for row in rows:
+            row.pop("last_used_at", None)
+        digest.update(model._meta.label.encode())
+        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
