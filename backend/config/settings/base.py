@@ -149,10 +149,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "backend.core.tasks.beat_heartbeat", "schedule": timedelta(seconds=30)},
+    "heartbeat": {"task": "backend.core.tasks.beat_heartbeat", "schedule": timedelta(seconds=env.BEAT_HEARTBEAT_SECONDS)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
-BEAT_HEARTBEAT_MAX_AGE_SECONDS = 120
+BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
 
 # --- security and rate limits
 ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"

@@ -1,0 +1,21 @@
+# Production image: one image for web (daphne), worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv \
+    DJANGO_SETTINGS_MODULE=backend.config.settings.production \
+    PATH=/app/.venv/bin:$PATH
+
+WORKDIR /app
+RUN pip install --no-cache-dir uv==0.13.9 \
+    && apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-dev --no-install-project
+COPY . .
+RUN python -m backend.tools.compile_messages \
+    && SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build \
+       ID_HASH_KEY=build QR_SIGNING_KEY=build PUBLIC_BASE_URL=https://build python manage.py collectstatic --noinput -v0 \
+    && useradd --create-home --uid 10001 anxin && mkdir -p /app/var && chown -R anxin /app/var
+USER anxin
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "backend.config.asgi:application"]
