@@ -17,7 +17,7 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [UserRoleInline]
     list_display = ("username", "display_name", "phone", "is_active", "is_staff")
     search_fields = ("username", "display_name", "phone")
-    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Anxin"), {"fields": ("display_name", "phone")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), (_("Anxin"), {"fields": ("display_name", "phone")}))
 
 
 @admin.register(UserRole)

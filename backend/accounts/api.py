@@ -4,7 +4,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from backend.accounts import selectors, services
 from backend.accounts.auth import staff_auth
@@ -23,7 +23,7 @@ def token_issue(request: HttpRequest, payload: TokenIn):  # type: ignore[no-unty
     rate_limit_hit(name="token", identifiers=[f"ip:{client_ip(request)}", f"user:{payload.username.lower()}"])
     user = services.credentials_check(username=payload.username, password=payload.password)
     token, raw = services.device_token_issue(user=user, name=payload.device_name, now=timezone.now())
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 
 @router.get("/auth/tokens", auth=staff_auth, response={200: list[TokenOut], **COMMON_ERRORS},

@@ -16,8 +16,8 @@ class User(AbstractUser):
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.display_name or self.username

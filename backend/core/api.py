@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 router = Router(tags=["system"])
@@ -25,4 +25,4 @@ def health(request: HttpRequest):  # type: ignore[no-untyped-def]
     from backend.core.selectors import health_report
 
     report = health_report(now=timezone.now())
-    return (200 if report["status"] == "ok" else 503), report
+    return Status(200 if report["status"] == "ok" else 503, report)

@@ -37,7 +37,7 @@ async def _channel_roundtrip() -> bool:
 
 
 def _check_channel_layer() -> dict[str, Any]:
-    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).rsplit(".", 1)[-1]
     try:
         ok = async_to_sync(_channel_roundtrip)()
     except Exception as exc:  # noqa: BLE001

@@ -77,7 +77,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "anxin.sqlite3",
+            "NAME": str(VAR_DIR / "anxin.sqlite3"),
             # WAL lets the web, worker and beat processes read while one writes.
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20},
         }
