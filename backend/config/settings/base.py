@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "backend.core",
     "backend.accounts",
     "backend.properties",
+    "backend.workorders",
     "mobile_sync",
     "owner_portal",
 ]
@@ -131,12 +132,13 @@ else:
 CELERY_BROKER_URL = env.CELERY_BROKER_URL or env.REDIS_URL or "filesystem://"
 CELERY_QUEUE_DIR = VAR_DIR / "celery-queue"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 else:

@@ -1,0 +1,47 @@
+"""Which orders a user may see, and the lookups that raise NotFound for everything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from backend.accounts.access import ensure_authenticated, has_role, is_administrator
+from backend.accounts.models import Team
+from backend.accounts.roles import Role
+from backend.core.errors import NotFound
+from backend.workorders.models import WorkOrder
+
+# Roles that see orders of the projects their teams serve.
+PROJECT_STAFF = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.FINANCE,
+                 Role.HANDOVER_OFFICER)
+
+
+def project_ids_of(user: Any) -> QuerySet[Any]:
+    teams = Team.objects.filter(Q(members=user) | Q(supervisor=user))
+    return teams.values_list("projects", flat=True)
+
+
+def orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
+    ensure_authenticated(user)
+    qs = WorkOrder.objects.all()
+    if is_administrator(user) or has_role(user, Role.ENGINEERING_DIRECTOR):
+        return qs
+    scope = Q(pk__in=[])
+    if has_role(user, Role.TECHNICIAN):
+        scope |= Q(technician=user)
+    if Team.objects.filter(supervisor=user).exists():
+        scope |= Q(team__supervisor=user)
+    if has_role(user, *PROJECT_STAFF):
+        scope |= Q(project_id__in=project_ids_of(user))
+    return qs.filter(scope)
+
+
+def access_order(user: Any, order_id: Any, *, for_update: bool = False) -> WorkOrder:
+    qs = orders_visible_to(user)
+    if for_update:
+        qs = qs.select_for_update()
+    order = qs.filter(id=order_id).first()
+    if order is None:
+        raise NotFound(details={"object": "work_order"})
+    return order

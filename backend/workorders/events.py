@@ -1,0 +1,62 @@
+"""Live updates: after a change commits, a message goes to the order's and the dispatch boards' groups.
+
+Delivery over WebSocket is at-most-once. Every message carries ``seq``, the id of the latest
+timeline event of the order, so a client that missed messages asks the REST endpoint for the
+events since the last ``seq`` it saw.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("anxin.live")
+
+
+def group_for_order(order_id: Any) -> str:
+    return f"order.{order_id}"
+
+
+def group_for_project(project_id: Any) -> str:
+    return f"board.project.{project_id}"
+
+
+def group_for_team(team_id: Any) -> str:
+    return f"board.team.{team_id}"
+
+
+def _send(groups: list[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # noqa: BLE001 — live delivery is best effort; clients recover through REST
+            logger.warning("live update to %s failed", group, exc_info=True)
+
+
+def order_changed(*, order: Any, kind: str, now: datetime) -> None:
+    """Queues the broadcast for after the surrounding transaction commits (never before)."""
+    from backend.workorders.models import TimelineEvent
+
+    seq = TimelineEvent.objects.filter(order_id=order.id).order_by("-id").values_list("id", flat=True).first()
+    message = {
+        "type": "order.changed",
+        "order_id": str(order.id),
+        "number": order.number,
+        "state": order.state,
+        "kind": kind,
+        "seq": seq,
+        "revision": order.revision,
+        "at": now.isoformat(),
+    }
+    groups = [group_for_order(order.id), group_for_project(order.project_id)]
+    if order.team_id:
+        groups.append(group_for_team(order.team_id))
+    transaction.on_commit(lambda: _send(groups, message))

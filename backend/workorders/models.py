@@ -1,0 +1,279 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.workorders.states import State, WaitingReason
+
+
+class Channel(models.TextChoices):
+    QR = "qr", _("QR code")
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("Walk-in")
+    WECOM = "wecom", _("WeCom")
+    HANDOVER_INSPECTION = "handover_inspection", _("Handover inspection")
+    TECHNICIAN_FOUND = "technician_found", _("Found by a technician")
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", _("P1 emergency")
+    P2 = "P2", _("P2 urgent")
+    P3 = "P3", _("P3 normal")
+    P4 = "P4", _("P4 low")
+
+
+class WarrantyVerdict(models.TextChoices):
+    IN = "in", _("In warranty")
+    OUT = "out", _("Out of warranty")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class OrderNumberCounter(models.Model):
+    """One row per day; the next number is claimed with an atomic ``F() + 1`` update."""
+
+    day = models.DateField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number counter")
+        verbose_name_plural = _("order number counters")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last_value}"
+
+
+class WorkOrder(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    project = models.ForeignKey("properties.Project", on_delete=models.PROTECT, related_name="work_orders",
+                                verbose_name=_("project"))
+    building = models.ForeignKey("properties.Building", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="work_orders", verbose_name=_("building"))
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="work_orders", verbose_name=_("unit"))
+    public_area = models.ForeignKey("properties.PublicArea", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="work_orders", verbose_name=_("public area"))
+    reporter_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="reported_orders", verbose_name=_("reported by (staff)"))
+    reporter_owner = models.ForeignKey("properties.Owner", on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="reported_orders", verbose_name=_("reported by (owner)"))
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_phone = models.CharField(_("contact phone (E.164)"), max_length=20)
+    channel = models.CharField(_("channel"), max_length=30, choices=Channel.choices)
+    category_code = models.CharField(_("category"), max_length=50)
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    description = models.TextField(_("description"))
+    location_detail = models.CharField(_("location in the unit"), max_length=200, blank=True)
+    preferred_slots = models.JSONField(_("preferred visit slots"), default=list, blank=True)
+    warranty_verdict = models.CharField(_("warranty"), max_length=10, choices=WarrantyVerdict.choices,
+                                        default=WarrantyVerdict.UNKNOWN)
+    warranty_reason = models.CharField(_("warranty reason"), max_length=200, blank=True)
+    team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="work_orders", verbose_name=_("team"))
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="assigned_orders", verbose_name=_("technician"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.SUBMITTED)
+    waiting_reason = models.CharField(_("waiting reason"), max_length=20, choices=WaitingReason.choices, blank=True)
+    definitions_version = models.CharField(_("rules version"), max_length=64, blank=True)
+    routing_explanation = models.JSONField(_("routing explanation"), default=dict, blank=True)
+    estimate_yuan = models.DecimalField(_("cost estimate (¥)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    actual_cost_yuan = models.DecimalField(_("actual cost (¥)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    rating_timeliness = models.PositiveSmallIntegerField(_("timeliness rating"), null=True, blank=True)
+    rating_attitude = models.PositiveSmallIntegerField(_("attitude rating"), null=True, blank=True)
+    rating_quality = models.PositiveSmallIntegerField(_("quality rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Incremented on every change: the sync API and optimistic checks compare it.
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+
+    class Meta:
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "project"]),
+            models.Index(fields=["technician", "state"]),
+            models.Index(fields=["team", "state"]),
+            models.Index(fields=["unit", "category_code"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=False) & Q(public_area__isnull=True))
+                | (Q(unit__isnull=True) & Q(public_area__isnull=False)),
+                name="order_on_unit_or_public_area",
+            ),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="order_state_valid"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="order_priority_valid"),
+            models.CheckConstraint(condition=Q(estimate_yuan__isnull=True) | Q(estimate_yuan__gte=0),
+                                   name="order_estimate_not_negative"),
+            models.CheckConstraint(condition=Q(actual_cost_yuan__isnull=True) | Q(actual_cost_yuan__gte=0),
+                                   name="order_actual_cost_not_negative"),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
+                                       name=f"order_{f}_1_to_5")
+                for f in ("rating_timeliness", "rating_attitude", "rating_quality")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TimelineEvent(models.Model):
+    """An immutable line of an order's history: every state change, assignment, comment and note."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATE = "state", _("State change")
+        ASSIGNMENT = "assignment", _("Assignment")
+        COMMENT = "comment", _("Comment")
+        ESTIMATE = "estimate", _("Cost estimate")
+        APPROVAL = "approval", _("Approval")
+        SLA = "sla", _("SLA")
+        ATTACHMENT = "attachment", _("Attachment")
+        NOTE = "note", _("Note")
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("work order"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(_("actor label"), max_length=100, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    owner_visible = models.BooleanField(_("visible to the owner"), default=False)
+    created_at = models.DateTimeField(_("server time"))
+    device_at = models.DateTimeField(_("device time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.from_state}->{self.to_state}"
+
+
+class Comment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="comments", verbose_name=_("work order"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                               verbose_name=_("author"))
+    body = models.TextField(_("text"))
+    owner_visible = models.BooleanField(_("visible to the owner"), default=False)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class PartUsage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="parts", verbose_name=_("work order"))
+    name = models.CharField(_("part"), max_length=100)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    unit_price_yuan = models.DecimalField(_("unit price (¥)"), max_digits=12, decimal_places=2)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                 verbose_name=_("added by"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("part used")
+        verbose_name_plural = _("parts used")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="part_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price_yuan__gte=0), name="part_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} × {self.quantity}"
+
+
+class LabourLine(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="labour", verbose_name=_("work order"))
+    description = models.CharField(_("work done"), max_length=200)
+    minutes = models.PositiveIntegerField(_("minutes"))
+    amount_yuan = models.DecimalField(_("amount (¥)"), max_digits=12, decimal_places=2)
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                   verbose_name=_("technician"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("labour line")
+        verbose_name_plural = _("labour lines")
+        constraints = [models.CheckConstraint(condition=Q(amount_yuan__gte=0), name="labour_amount_not_negative")]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Assignment(models.Model):
+    """Assignment history: who held the order, from when to when, how they got it and why."""
+
+    class Method(models.TextChoices):
+        ROUTING = "routing", _("Routing rules")
+        DISPATCHER = "dispatcher", _("Dispatcher")
+        GRAB = "grab", _("Grab pool")
+        FALLBACK = "fallback", _("Grab-pool fallback")
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="assignments",
+                              verbose_name=_("work order"))
+    team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, related_name="+",
+                             verbose_name=_("team"))
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                   verbose_name=_("technician"))
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                    verbose_name=_("assigned by"))
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} → {self.technician_id or self.team_id}"
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments",
+                              verbose_name=_("work order"))
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    thumbnail = models.FileField(_("thumbnail"), upload_to="thumbnails/%Y/%m/", blank=True)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    original_name = models.CharField(_("original name"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    owner_visible = models.BooleanField(_("visible to the owner"), default=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [models.UniqueConstraint(fields=["order", "sha256"], name="uniq_attachment_per_order")]
+
+    def __str__(self) -> str:
+        return self.original_name or self.sha256[:12]

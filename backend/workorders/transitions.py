@@ -1,0 +1,127 @@
+"""The only code that changes ``WorkOrder.state``.
+
+``order_transition`` locks the row, checks the transition table and the actor's role and the
+step's preconditions, applies the change with ``update_fields``, and appends the timeline event.
+Every entry point (staff API, sync push, owner portal, Celery tasks) calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from backend.accounts.access import is_administrator, user_roles
+from backend.accounts.roles import Role
+from backend.core.errors import PermissionDenied
+from backend.workorders.errors import InvalidTransition, NotAssignee, PreconditionFailed, ReopenWindowClosed
+from backend.workorders.models import TimelineEvent, WorkOrder
+from backend.workorders.states import ALLOWED, ASSIGNEE_ONLY_FROM, FIELD, SYSTEM_STEPS, State, WaitingReason
+
+REOPEN_WINDOW = timedelta(days=30)
+
+OWNER_VISIBLE_STATES = frozenset(
+    {State.ACCEPTED, State.ASSIGNED, State.EN_ROUTE, State.ON_SITE, State.IN_PROGRESS, State.COMPLETED,
+     State.CLOSED, State.REOPENED, State.CANCELLED, State.REJECTED}
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step: a user, the system (routing, timers, approvals), or a homeowner via the portal."""
+
+    user: Any = None
+    system: str = ""  # e.g. "routing", "grab_fallback", "approval"
+    owner_id: Any = None
+    label: str = ""
+    extra_roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        base = user_roles(self.user) if self.user is not None else frozenset()
+        if self.owner_id is not None:
+            base = base | {Role.HOMEOWNER}
+        return base | self.extra_roles
+
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        if self.user is not None:
+            return str(self.user)
+        return self.system or "owner"
+
+
+def system_actor(name: str) -> Actor:
+    return Actor(system=name, label=name)
+
+
+def _check_actor(order: WorkOrder, actor: Actor, frm: str, to: str) -> None:
+    if actor.system:
+        if (frm, to) not in SYSTEM_STEPS:
+            raise PermissionDenied(details={"from": frm, "to": to, "actor": actor.system})
+        return
+    if actor.user is not None and is_administrator(actor.user):
+        return
+    allowed_roles = ALLOWED[(frm, to)]
+    held = actor.roles & allowed_roles
+    if not held:
+        raise PermissionDenied(details={"from": frm, "to": to, "required_roles": sorted(allowed_roles)})
+    if actor.owner_id is not None and Role.HOMEOWNER in held and not (held - {Role.HOMEOWNER}):
+        if order.reporter_owner_id != actor.owner_id and not order.unit_id:
+            raise PermissionDenied(details={"reason": "not_reporter"})
+    # A technician acting only as a technician must be the assignee.
+    if held <= FIELD and frm in ASSIGNEE_ONLY_FROM and order.technician_id != getattr(actor.user, "id", None):
+        raise NotAssignee(details={"order": order.number})
+
+
+def _check_preconditions(order: WorkOrder, frm: str, to: str, changes: dict[str, Any], now: datetime) -> None:
+    if to == State.ASSIGNED and not (changes.get("technician_id") or order.technician_id):
+        raise PreconditionFailed(details={"missing": "technician_id"})
+    if to == State.WAITING:
+        reason = changes.get("waiting_reason")
+        if reason not in WaitingReason.values:
+            raise PreconditionFailed(details={"missing": "waiting_reason", "allowed": WaitingReason.values})
+    if to == State.REOPENED and order.completed_at is not None and now - order.completed_at > REOPEN_WINDOW:
+        raise ReopenWindowClosed(details={"completed_at": order.completed_at.isoformat(),
+                                          "window_days": REOPEN_WINDOW.days})
+
+
+def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, note: str = "",
+                     device_at: datetime | None = None, changes: dict[str, Any] | None = None,
+                     event_data: dict[str, Any] | None = None) -> WorkOrder:
+    """Moves an order to ``to``; ``changes`` are fields set in the same step (technician, waiting reason...)."""
+    changes = dict(changes or {})
+    with transaction.atomic():
+        order = WorkOrder.objects.select_for_update().get(id=order_id)
+        frm = order.state
+        if (frm, to) not in ALLOWED:
+            raise InvalidTransition(details={"from": frm, "to": to, "order": order.number})
+        _check_actor(order, actor, frm, to)
+        _check_preconditions(order, frm, to, changes, now)
+
+        if to != State.WAITING:
+            changes.setdefault("waiting_reason", "")
+        if to == State.COMPLETED:
+            changes["completed_at"] = now
+        if to in {State.ACCEPTED, State.REOPENED} and frm in {State.ASSIGNED, State.EN_ROUTE, State.COMPLETED,
+                                                               State.CLOSED}:
+            changes.setdefault("technician_id", None)
+        for name, value in changes.items():
+            setattr(order, name, value)
+        order.state = to
+        order.updated_at = now
+        order.revision += 1
+        fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
+                                                      for name in changes)}
+        order.save(update_fields=sorted(fields))
+        TimelineEvent.objects.create(
+            order=order, kind=TimelineEvent.Kind.STATE, actor=actor.user, actor_label=actor.display()[:100],
+            from_state=frm, to_state=to, note=note, data=event_data or {}, created_at=now, device_at=device_at,
+            owner_visible=to in OWNER_VISIBLE_STATES,
+        )
+        from backend.workorders.events import order_changed
+
+        order_changed(order=order, kind="state", now=now)
+    return order
