@@ -30,6 +30,14 @@ def group_for_team(team_id: Any) -> str:
     return f"board.team.{team_id}"
 
 
+def group_for_technician(user_id: Any) -> str:
+    return f"technician.{user_id}"
+
+
+def send_after_commit(groups: list[str], message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send(groups, message))
+
+
 def _send(groups: list[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -59,4 +67,4 @@ def order_changed(*, order: Any, kind: str, now: datetime) -> None:
     groups = [group_for_order(order.id), group_for_project(order.project_id)]
     if order.team_id:
         groups.append(group_for_team(order.team_id))
-    transaction.on_commit(lambda: _send(groups, message))
+    send_after_commit(groups, message)

@@ -277,3 +277,146 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or self.sha256[:12]
+
+
+class RoutingCursor(models.Model):
+    """Round-robin position per team, passed to the engine and stored back under a row lock."""
+
+    team_code = models.CharField(_("team"), max_length=50, primary_key=True)
+    cursor = models.CharField(_("cursor"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("routing cursor")
+        verbose_name_plural = _("routing cursors")
+
+    def __str__(self) -> str:
+        return f"{self.team_code}: {self.cursor}"
+
+
+class GrabOffer(models.Model):
+    """An order offered to a pool of technicians (抢单). Exactly one grab wins, by conditional update."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        TAKEN = "taken", _("Taken")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="grab_offers",
+                              verbose_name=_("work order"))
+    team_code = models.CharField(_("team"), max_length=50)
+    rule_code = models.CharField(_("rule"), max_length=50)
+    rule_name = models.CharField(_("rule name"), max_length=100)
+    candidate_ids = models.JSONField(_("offered to"), default=list)
+    required_skills = models.JSONField(_("required skills"), default=dict)
+    max_open_load = models.PositiveIntegerField(_("load cap"), null=True, blank=True)
+    max_distance_km = models.FloatField(_("distance cap (km)"), null=True, blank=True)
+    fallback = models.CharField(_("fallback strategy"), max_length=30)
+    definitions_version = models.CharField(_("rules version"), max_length=64)
+    offered_at = models.DateTimeField(_("offered at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("taken by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grab offer")
+        verbose_name_plural = _("grab offers")
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(status="open"), name="one_open_grab_offer_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.status}"
+
+
+class SlaClockEvent(models.Model):
+    """What the SLA clocks of an order are computed from (append-only, replayed by the engine)."""
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_events",
+                              verbose_name=_("work order"))
+    kind = models.CharField(_("kind"), max_length=30)
+    at = models.DateTimeField(_("at"))
+    category_code = models.CharField(_("category"), max_length=50, blank=True)
+    priority = models.CharField(_("priority"), max_length=2, blank=True)
+    reason = models.CharField(_("pause reason"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA clock event")
+        verbose_name_plural = _("SLA clock events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SlaDeadline(models.Model):
+    """The current deadline of one target (response, arrival, resolution) of one cycle of an order."""
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_deadlines",
+                              verbose_name=_("work order"))
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    target = models.CharField(_("target"), max_length=20)
+    policy_code = models.CharField(_("policy"), max_length=50)
+    duration_seconds = models.PositiveIntegerField(_("target (business seconds)"))
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA deadline")
+        verbose_name_plural = _("SLA deadlines")
+        constraints = [models.UniqueConstraint(fields=["order", "cycle", "target"], name="uniq_sla_deadline")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.target}#{self.cycle}"
+
+
+class SlaAlert(models.Model):
+    """One rung of the alert ladder for one order × target × level: fired exactly once (``sent_at``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_alerts",
+                              verbose_name=_("work order"))
+    key = models.CharField(_("key"), max_length=100)
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    target = models.CharField(_("target"), max_length=20)
+    level = models.CharField(_("level"), max_length=30)
+    notify = models.CharField(_("notify"), max_length=40)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [models.UniqueConstraint(fields=["order", "key"], name="uniq_sla_alert_key")]
+        indexes = [models.Index(fields=["sent_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.key}"
+
+
+class Notification(models.Model):
+    """A message to one staff user (in-app inbox, pushed live). Outbound channels read from here."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             verbose_name=_("user"))
+    template = models.CharField(_("template"), max_length=50)
+    context = models.JSONField(_("context"), default=dict)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.template}"

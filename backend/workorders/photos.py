@@ -79,9 +79,9 @@ def _clean_image(data: bytes, digest: str) -> CleanFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image.load()
-            image = ImageOps.exif_transpose(image)
+            opened = Image.open(io.BytesIO(data))
+            opened.load()
+            image: Image.Image = ImageOps.exif_transpose(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise _reject(_("The image is damaged and cannot be read."), reason="corrupt") from exc
 

@@ -122,6 +122,8 @@ def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, not
             owner_visible=to in OWNER_VISIBLE_STATES,
         )
         from backend.workorders.events import order_changed
+        from backend.workorders.sla import sla_on_transition
 
+        sla_on_transition(order=order, frm=frm, to=to, now=now)
         order_changed(order=order, kind="state", now=now)
     return order

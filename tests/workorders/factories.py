@@ -20,7 +20,7 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
     contact_name = "张女士"
     contact_phone = "+8613800138000"
     channel = Channel.PHONE
-    category_code = "plumbing"
+    category_code = "drainage"
     priority = Priority.P3
     description = "卫生间天花板渗水"
     state = State.SUBMITTED

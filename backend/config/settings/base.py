@@ -152,6 +152,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "backend.core.tasks.beat_heartbeat", "schedule": timedelta(seconds=env.BEAT_HEARTBEAT_SECONDS)},
+    "sla-fire-due": {"task": "workorders.sla_fire_due", "schedule": timedelta(seconds=20)},
+    "grab-offers-sweep": {"task": "workorders.grab_offers_sweep", "schedule": timedelta(seconds=30)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)

@@ -1,0 +1,260 @@
+"""Routing on live data, dispatcher assignment, and the grab pool (抢单).
+
+The engine decides from a snapshot (``candidates_snapshot``); this module turns its decision
+into rows: the order's team and technician through the state machine, an assignment history
+row, the stored explanation, a grab offer with its countdown task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, Q
+
+from backend.accounts.access import ensure_role, has_role
+from backend.accounts.models import Team, TechnicianProfile, User
+from backend.accounts.roles import Role
+from backend.core.errors import Conflict, NotFound, ValidationFailed
+from backend.workorders.access import access_order
+from backend.workorders.errors import InvalidTransition
+from backend.workorders.events import group_for_technician, send_after_commit
+from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, TimelineEvent, WorkOrder
+from backend.workorders.rules import active_definitions, to_jsonable
+from backend.workorders.states import OPEN_STATES, State
+from backend.workorders.transitions import Actor, order_transition, system_actor
+from workflows.errors import GrabError
+from workflows.routing import GrabOffer as EngineOffer
+from workflows.routing import OrderFacts, RoutingDecision, accept_grab, expire_grab, route
+from workflows.strategies import Candidate, Requirements
+
+# The engine's channel vocabulary for the app's channels.
+ENGINE_CHANNELS = {"qr": "qr", "phone": "phone", "walk_in": "walk_in", "wecom": "wecom",
+                   "handover_inspection": "handover", "technician_found": "staff"}
+ASSIGNABLE_FROM = frozenset({State.SUBMITTED, State.ACCEPTED, State.REOPENED})
+REASSIGNABLE = frozenset({State.ASSIGNED, State.EN_ROUTE})
+
+
+def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
+    if lat is None or lon is None:
+        return None
+    return (float(lat), float(lon))
+
+
+def candidates_snapshot(*, team_code: str) -> list[Candidate]:
+    """The team's technicians as routing sees them now: skills, duty, open load, position, last assignment."""
+    profiles = list(
+        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True,
+                                         user__role_rows__role=Role.TECHNICIAN)
+        .select_related("user").distinct()
+    )
+    user_ids = [p.user_id for p in profiles]
+    loads = dict(
+        WorkOrder.objects.filter(technician_id__in=user_ids, state__in=OPEN_STATES)
+        .values_list("technician_id").annotate(n=Count("id"))
+    )
+    last_assigned = dict(
+        Assignment.objects.filter(technician_id__in=user_ids).values_list("technician_id")
+        .annotate(last=Max("started_at"))
+    )
+    return [
+        Candidate(
+            id=str(p.user_id),
+            skills=dict(p.skills),
+            on_duty=p.on_duty,
+            open_load=loads.get(p.user_id, 0),
+            position=_position(p.last_latitude, p.last_longitude) or _position(p.base_latitude, p.base_longitude),
+            last_assigned_at=last_assigned.get(p.user_id),
+        )
+        for p in profiles
+    ]
+
+
+def order_facts(order: WorkOrder) -> OrderFacts:
+    project = order.project
+    return OrderFacts(
+        category=order.category_code,
+        priority=order.priority,  # type: ignore[arg-type]
+        description=order.description,
+        project=project.code,
+        building=order.building.code if order.building_id and order.building else None,
+        channel=ENGINE_CHANNELS.get(order.channel, "staff"),  # type: ignore[arg-type]
+        warranty=order.warranty_verdict,  # type: ignore[arg-type]
+        site=_position(project.latitude, project.longitude),
+    )
+
+
+def _record_assignment(*, order: WorkOrder, team: Team | None, technician_id: Any, method: str, reason: str,
+                       by: User | None, now: datetime) -> None:
+    Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
+    Assignment.objects.create(order=order, team=team, technician_id=technician_id, method=method, reason=reason[:300],
+                              assigned_by=by, started_at=now)
+
+
+def _apply_assignee(*, order: WorkOrder, actor: Actor, team: Team | None, technician_id: Any, method: str,
+                    reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None) -> WorkOrder:
+    changes: dict[str, Any] = {"technician_id": technician_id}
+    if team is not None:
+        changes["team_id"] = team.id
+    if order.state in REASSIGNABLE:
+        if order.state == State.EN_ROUTE:
+            order_transition(order_id=order.id, actor=actor, to=State.ACCEPTED, now=now, note=reason)
+        else:
+            # Same state, new holder: an assignment event, not a state change.
+            for name, value in changes.items():
+                setattr(order, name, value)
+            order.updated_at = now
+            order.revision += 1
+            order.save(update_fields=["technician", "team", "updated_at", "revision"])
+            TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor=actor.user,
+                                         actor_label=actor.display()[:100], note=note or reason,
+                                         data={"technician_id": str(technician_id), "method": method, **(data or {})},
+                                         created_at=now, owner_visible=True)
+            _record_assignment(order=order, team=team, technician_id=technician_id, method=method, reason=reason,
+                               by=actor.user, now=now)
+            from backend.workorders.events import order_changed
+
+            order_changed(order=order, kind="assignment", now=now)
+            return order
+    order = order_transition(order_id=order.id, actor=actor, to=State.ASSIGNED, now=now, note=note or reason,
+                             changes=changes, event_data={"method": method, **(data or {})})
+    _record_assignment(order=order, team=team, technician_id=technician_id, method=method, reason=reason,
+                       by=actor.user, now=now)
+    return order
+
+
+def _store_cursor(decision: RoutingDecision) -> None:
+    if decision.cursor is not None:
+        RoutingCursor.objects.update_or_create(team_code=decision.cursor_key, defaults={"cursor": decision.cursor})
+
+
+def order_route(*, order_id: Any, now: datetime) -> WorkOrder:
+    """Runs the routing rules for an order waiting for an assignee and applies the decision."""
+    definitions = active_definitions()
+    with transaction.atomic():
+        order = WorkOrder.objects.select_for_update().select_related("project", "building").get(id=order_id)
+        if order.state not in ASSIGNABLE_FROM:
+            raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
+        team_code_cursor = {c.team_code: c.cursor for c in RoutingCursor.objects.select_for_update()}
+        decision = route(definitions, order_facts(order), lambda code: candidates_snapshot(team_code=code), now=now,
+                         cursors=team_code_cursor)
+        _store_cursor(decision)
+        team = Team.objects.filter(code=decision.team).first()
+        explanation = to_jsonable(decision.explanation)
+        explanation["summary"] = decision.explanation.summary()
+        order.routing_explanation = {"rule": decision.rule_code, "rule_name": decision.rule_name,
+                                     "team": decision.team, "strategy": decision.strategy,
+                                     "applied_strategy": decision.applied_strategy,
+                                     "required_skills": dict(decision.required_skills), **explanation}
+        order.definitions_version = decision.definitions_version
+        order.team = team
+        order.save(update_fields=["routing_explanation", "definitions_version", "team"])
+        if decision.assignee is not None:
+            return _apply_assignee(order=order, actor=system_actor("routing"), team=team,
+                                   technician_id=decision.assignee, method=Assignment.Method.ROUTING,
+                                   reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now)
+        if decision.offer is not None:
+            _open_offer(order=order, offer=decision.offer, now=now)
+        return order
+
+
+def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime) -> GrabOffer:
+    row = GrabOffer.objects.create(
+        order=order, team_code=offer.team, rule_code=offer.rule_code, rule_name=offer.rule_name,
+        candidate_ids=list(offer.candidate_ids), required_skills=dict(offer.requirements.skills),
+        max_open_load=offer.requirements.max_open_load, max_distance_km=offer.requirements.max_distance_km,
+        fallback=offer.fallback, definitions_version=offer.definitions_version, offered_at=offer.offered_at,
+        expires_at=offer.expires_at,
+    )
+    TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing",
+                                 note="grab pool", data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
+                                                         "expires_at": offer.expires_at.isoformat()},
+                                 created_at=now)
+    message = {"type": "grab.offered", "offer_id": str(row.id), "order_id": str(order.id), "number": order.number,
+               "category": order.category_code, "priority": order.priority, "expires_at": row.expires_at.isoformat()}
+    send_after_commit([group_for_technician(cid) for cid in offer.candidate_ids], message)
+    countdown = max(0.0, (offer.expires_at - now).total_seconds())
+    from backend.workorders.tasks import grab_offer_expire
+
+    transaction.on_commit(lambda: grab_offer_expire.apply_async(args=[str(row.id)], countdown=countdown + 0.5))
+    return row
+
+
+def _engine_offer(row: GrabOffer, site: tuple[float, float] | None) -> EngineOffer:
+    return EngineOffer(
+        rule_code=row.rule_code, rule_name=row.rule_name, team=row.team_code, candidate_ids=tuple(row.candidate_ids),
+        offered_at=row.offered_at, expires_at=row.expires_at, fallback=row.fallback,  # type: ignore[arg-type]
+        requirements=Requirements(skills=dict(row.required_skills), max_open_load=row.max_open_load,
+                                  max_distance_km=row.max_distance_km),
+        site=site, definitions_version=row.definitions_version,
+    )
+
+
+def order_grab(*, actor: User, order_id: Any, now: datetime) -> WorkOrder:
+    """A technician grabs an offered order. The first committed grab wins; the others get 409."""
+    ensure_role(actor, [Role.TECHNICIAN])
+    with transaction.atomic():
+        order = WorkOrder.objects.select_for_update().select_related("project").filter(id=order_id).first()
+        offer = GrabOffer.objects.filter(order_id=order_id, status=GrabOffer.Status.OPEN).first() if order else None
+        if order is None or offer is None or str(actor.id) not in offer.candidate_ids:
+            raise NotFound(details={"object": "grab_offer"})
+        try:
+            accept_grab(_engine_offer(offer, None), str(actor.id), now)
+        except GrabError as exc:
+            raise Conflict(code="grab_expired", details={"expires_at": offer.expires_at.isoformat()}) from exc
+        won = GrabOffer.objects.filter(id=offer.id, status=GrabOffer.Status.OPEN, expires_at__gt=now).update(
+            status=GrabOffer.Status.TAKEN, taken_by=actor, closed_at=now)
+        if won != 1:
+            raise Conflict(code="grab_lost", details={"order": order.number})
+        team = Team.objects.filter(code=offer.team_code).first()
+        return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team=team,
+                               technician_id=actor.id, method=Assignment.Method.GRAB, reason="grab pool", now=now)
+
+
+def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
+    """Nobody grabbed in time: claim the offer (once, whatever the retries) and apply its fallback."""
+    with transaction.atomic():
+        claimed = GrabOffer.objects.filter(id=offer_id, status=GrabOffer.Status.OPEN, expires_at__lte=now).update(
+            status=GrabOffer.Status.EXPIRED, closed_at=now)
+        if claimed != 1:
+            return None
+        offer = GrabOffer.objects.get(id=offer_id)
+        order = WorkOrder.objects.select_for_update().select_related("project").get(id=offer.order_id)
+        if order.state not in ASSIGNABLE_FROM:
+            return order
+        cursor_row = RoutingCursor.objects.select_for_update().filter(team_code=offer.team_code).first()
+        decision = expire_grab(_engine_offer(offer, _position(order.project.latitude, order.project.longitude)),
+                               candidates_snapshot(team_code=offer.team_code), now=now,
+                               cursor=cursor_row.cursor if cursor_row else None)
+        _store_cursor(decision)
+        if decision.assignee is None:
+            TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing",
+                                         note="grab pool expired; nobody eligible",
+                                         data=to_jsonable(decision.explanation), created_at=now)
+            return order
+        team = Team.objects.filter(code=offer.team_code).first()
+        return _apply_assignee(order=order, actor=system_actor("grab_fallback"), team=team,
+                               technician_id=decision.assignee, method=Assignment.Method.FALLBACK,
+                               reason=f"grab pool expired: {decision.applied_strategy}", now=now,
+                               data={"explanation": decision.explanation.summary()})
+
+
+def order_assign(*, actor: User, order_id: Any, technician_id: Any, reason: str, now: datetime) -> WorkOrder:
+    """A dispatcher assigns or reassigns an order, overriding routing; the reason goes on the timeline."""
+    ensure_role(actor, [Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR])
+    if not reason.strip():
+        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": "required"}]})
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        technician = User.objects.filter(id=technician_id, is_active=True).first()
+        if technician is None or not has_role(technician, Role.TECHNICIAN):
+            raise ValidationFailed(code="not_a_technician", details={"technician_id": str(technician_id)})
+        if order.state not in ASSIGNABLE_FROM | REASSIGNABLE:
+            raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
+        team = technician.teams.filter(Q(projects=order.project_id) | Q(projects__isnull=True)).first() or \
+            technician.teams.first()
+        GrabOffer.objects.filter(order=order, status=GrabOffer.Status.OPEN).update(
+            status=GrabOffer.Status.WITHDRAWN, closed_at=now)
+        return _apply_assignee(order=order, actor=Actor(user=actor), team=team, technician_id=technician.id,
+                               method=Assignment.Method.DISPATCHER, reason=reason, now=now)

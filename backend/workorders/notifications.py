@@ -1,0 +1,24 @@
+"""Notifications to staff: stored in the inbox and pushed to the user's live channel after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from backend.workorders.events import send_after_commit
+from backend.workorders.models import Notification
+
+
+def group_for_user(user_id: Any) -> str:
+    return f"user.{user_id}"
+
+
+def notify_users(*, user_ids: list[str], template: str, context: dict[str, Any]) -> list[Notification]:
+    now = timezone.now()
+    rows = Notification.objects.bulk_create(
+        [Notification(user_id=uid, template=template, context=context, created_at=now) for uid in user_ids]
+    )
+    for uid in user_ids:
+        send_after_commit([group_for_user(uid)], {"type": "notification", "template": template, **context})
+    return rows

@@ -1,0 +1,191 @@
+"""Writes of the work-order context: intake, comments, parts and labour, ratings.
+
+State changes go through ``transitions.order_transition``; assignment through ``dispatch``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.access import ensure_role
+from backend.accounts.roles import Role
+from backend.properties.identity import normalize_phone
+from backend.properties.models import PublicArea, Unit
+from backend.workorders import dispatch
+from backend.workorders.access import access_order
+from backend.workorders.errors import InvalidOrderInput
+from backend.workorders.events import order_changed
+from backend.workorders.models import (
+    Channel,
+    Comment,
+    LabourLine,
+    PartUsage,
+    Priority,
+    TimelineEvent,
+    WorkOrder,
+)
+from backend.workorders.numbering import order_number_next
+from backend.workorders.rules import active_definitions
+from backend.workorders.states import OPEN_STATES, State
+from backend.workorders.transitions import Actor
+from backend.workorders.warranty import warranty_verdict
+
+INTAKE_ROLES: dict[str, set[str]] = {
+    Channel.PHONE: {Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR},
+    Channel.WALK_IN: {Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR},
+    Channel.WECOM: {Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR},
+    Channel.HANDOVER_INSPECTION: {Role.HANDOVER_OFFICER, Role.CUSTOMER_SERVICE, Role.ADMINISTRATOR},
+    Channel.TECHNICIAN_FOUND: {Role.TECHNICIAN, Role.DISPATCHER, Role.ADMINISTRATOR},
+}
+MAX_DESCRIPTION = 2000
+MAX_SLOTS = 5
+
+
+@dataclass
+class IntakeResult:
+    order: WorkOrder
+    duplicates: list[WorkOrder] = field(default_factory=list)
+
+
+def _invalid(field_name: str, reason: Any) -> InvalidOrderInput:
+    return InvalidOrderInput(details={"errors": [{"field": field_name, "reason": str(reason)}]})
+
+
+def _clean_slots(slots: list[dict[str, Any]]) -> list[dict[str, str]]:
+    if len(slots) > MAX_SLOTS:
+        raise _invalid("preferred_slots", _("At most 5 preferred visit slots."))
+    clean = []
+    for slot in slots:
+        start, end = slot.get("start"), slot.get("end")
+        if not isinstance(start, datetime) or not isinstance(end, datetime) or start.tzinfo is None or end <= start:
+            raise _invalid("preferred_slots", _("Each slot needs a start before its end, with a time zone."))
+        clean.append({"start": start.isoformat(), "end": end.isoformat()})
+    return clean
+
+
+def duplicates_of(*, unit_id: Any, public_area_id: Any, category_code: str) -> list[WorkOrder]:
+    """Open orders on the same place whose category is the same or in the same family."""
+    definitions = active_definitions()
+    family = definitions.category_path(category_code)[0]
+    qs = WorkOrder.objects.filter(state__in=OPEN_STATES)
+    qs = qs.filter(unit_id=unit_id) if unit_id else qs.filter(public_area_id=public_area_id)
+    return [o for o in qs.order_by("-created_at")[:20] if definitions.is_within(o.category_code, family)]
+
+
+def order_intake(*, actor: Actor, channel: str, category_code: str, description: str, contact_name: str,
+                 contact_phone: str, now: datetime, unit_id: Any = None, public_area_id: Any = None,
+                 priority: str | None = None, location_detail: str = "",
+                 preferred_slots: list[dict[str, Any]] | None = None, reporter_owner_id: Any = None,
+                 route_now: bool = True) -> IntakeResult:
+    """One intake for every channel: validate, create, suggest duplicates, route, start the clocks."""
+    if actor.user is not None and not actor.system:
+        ensure_role(actor.user, INTAKE_ROLES.get(channel, {str(Role.ADMINISTRATOR)}))
+    if channel not in Channel.values:
+        raise _invalid("channel", _("Unknown channel."))
+    if bool(unit_id) == bool(public_area_id):
+        raise _invalid("unit_id", _("Give either a unit or a public area."))
+    definitions = active_definitions()
+    if category_code not in definitions.category_codes:
+        raise _invalid("category_code", _("Unknown category."))
+    priority = priority or definitions.default_priority(category_code)
+    if priority not in Priority.values:
+        raise _invalid("priority", _("Expected one of P1, P2, P3, P4."))
+    description = (description or "").strip()
+    if not description or len(description) > MAX_DESCRIPTION:
+        raise _invalid("description", _("Describe the problem in 1 to 2000 characters."))
+    try:
+        phone = normalize_phone(contact_phone)
+    except Exception as exc:  # noqa: BLE001 — the registry's error becomes a field error here
+        raise _invalid("contact_phone", _("Enter a valid mobile or landline number.")) from exc
+    slots = _clean_slots(preferred_slots or [])
+
+    unit = Unit.objects.select_related("building__project").filter(id=unit_id).first() if unit_id else None
+    area = PublicArea.objects.select_related("project", "building").filter(id=public_area_id).first() \
+        if public_area_id else None
+    if unit is None and area is None:
+        raise _invalid("unit_id" if unit_id else "public_area_id", _("No such place."))
+    project = unit.building.project if unit else area.project  # type: ignore[union-attr]
+    building = unit.building if unit else area.building  # type: ignore[union-attr]
+    verdict = warranty_verdict(top_category=definitions.category_path(category_code)[0],
+                               handover_date=unit.handover_date if unit else None,
+                               today=now.date(), public_area=area is not None)
+
+    with transaction.atomic():
+        duplicates = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
+        order = WorkOrder.objects.create(
+            number=order_number_next(now=now), project=project, building=building, unit=unit, public_area=area,
+            reporter_user=actor.user, reporter_owner_id=reporter_owner_id, contact_name=contact_name.strip()[:100],
+            contact_phone=phone, channel=channel, category_code=category_code, priority=priority,
+            description=description, location_detail=location_detail.strip()[:200], preferred_slots=slots,
+            warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
+            definitions_version=definitions.version, created_at=now, updated_at=now,
+        )
+        TimelineEvent.objects.create(
+            order=order, kind=TimelineEvent.Kind.CREATED, actor=actor.user, actor_label=actor.display()[:100],
+            to_state=State.SUBMITTED, created_at=now, owner_visible=True,
+            data={"channel": channel, "duplicates": [d.number for d in duplicates]},
+        )
+        from backend.workorders.sla import sla_start
+
+        sla_start(order=order, now=now)
+        order_changed(order=order, kind="created", now=now)
+        if route_now:
+            order = dispatch.order_route(order_id=order.id, now=now)
+    return IntakeResult(order=order, duplicates=duplicates)
+
+
+def comment_add(*, actor: Any, order_id: Any, body: str, owner_visible: bool, now: datetime) -> Comment:
+    body = (body or "").strip()
+    if not body or len(body) > MAX_DESCRIPTION:
+        raise _invalid("body", _("Write 1 to 2000 characters."))
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        comment = Comment.objects.create(order=order, author=actor, body=body, owner_visible=owner_visible,
+                                         created_at=now)
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.COMMENT, actor=actor,
+                                     actor_label=str(actor)[:100], note=body, owner_visible=owner_visible,
+                                     data={"comment_id": str(comment.id)}, created_at=now)
+        order_changed(order=order, kind="comment", now=now)
+    return comment
+
+
+def _ensure_worker(actor: Any, order: WorkOrder) -> None:
+    ensure_role(actor, [Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR])
+    if order.state in {State.CANCELLED, State.REJECTED, State.CLOSED}:
+        raise _invalid("order", _("The order is closed."))
+
+
+def part_add(*, actor: Any, order_id: Any, name: str, quantity: Decimal, unit_price_yuan: Decimal,
+             now: datetime) -> PartUsage:
+    if quantity <= 0 or unit_price_yuan < 0 or not name.strip():
+        raise _invalid("quantity", _("A part needs a name, a positive quantity and a price of at least 0."))
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        _ensure_worker(actor, order)
+        part = PartUsage.objects.create(order=order, name=name.strip()[:100], quantity=quantity,
+                                        unit_price_yuan=unit_price_yuan, added_by=actor, created_at=now)
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=actor,
+                                     actor_label=str(actor)[:100], note=f"{part.name} × {quantity}",
+                                     data={"part_id": str(part.id), "amount_yuan": str(quantity * unit_price_yuan)},
+                                     created_at=now)
+        order_changed(order=order, kind="part", now=now)
+    return part
+
+
+def labour_add(*, actor: Any, order_id: Any, description: str, minutes: int, amount_yuan: Decimal,
+               now: datetime) -> LabourLine:
+    if minutes <= 0 or amount_yuan < 0 or not description.strip():
+        raise _invalid("minutes", _("Labour needs a description, positive minutes and an amount of at least 0."))
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        _ensure_worker(actor, order)
+        line = LabourLine.objects.create(order=order, description=description.strip()[:200], minutes=minutes,
+                                         amount_yuan=amount_yuan, technician=actor, created_at=now)
+        order_changed(order=order, kind="labour", now=now)
+    return line

@@ -1,0 +1,171 @@
+"""SLA clocks of orders: the engine computes, this module stores deadlines and fires alerts exactly once.
+
+Every change that matters to a clock appends an ``SlaClockEvent`` and recomputes the schedule
+from all of the order's events (the engine is a pure function of them). Deadlines are upserted;
+alert rows are keyed by the engine's stable keys, so a recomputation moves the due time of an
+unsent alert and never creates a second row for the same order × target × level. Firing claims
+the row with ``UPDATE ... WHERE sent_at IS NULL``: one caller wins, whatever the retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from backend.accounts.models import Team, User
+from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.rules import active_definitions
+from backend.workorders.states import State, WaitingReason
+from workflows.sla import SlaEvent, compute_schedule
+
+logger = logging.getLogger("anxin.sla")
+
+PAUSE_REASONS: dict[str, str] = {WaitingReason.OWNER: "waiting_owner", WaitingReason.PARTS: "waiting_parts",
+                 WaitingReason.APPROVAL: "waiting_approval"}
+STOPPED_STATES = frozenset({State.CANCELLED, State.REJECTED})
+
+
+def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> None:
+    SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+
+
+def sla_start(*, order: WorkOrder, now: datetime) -> None:
+    _record(order, "started", now, category_code=order.category_code, priority=order.priority)
+    sla_recompute(order=order, now=now)
+
+
+def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> None:
+    """Called by the state machine for every step; turns steps into clock events."""
+    if not SlaClockEvent.objects.filter(order=order, kind="started").exists():
+        # An order that did not come through intake (imported, created by hand) starts its clocks
+        # when it was created.
+        _record(order, "started", order.created_at, category_code=order.category_code, priority=order.priority)
+    paused, resolved, responded = _clock_state(order)
+    kinds: list[tuple[str, dict[str, Any]]] = []
+    # Only events that are consistent with the clock's own history are recorded (an order created by
+    # an import may enter the machine in any state).
+    if frm == State.WAITING and to != State.WAITING and paused:
+        kinds.append(("resumed", {}))
+    if to == State.WAITING and not paused and not resolved:
+        kinds.append(("paused", {"reason": PAUSE_REASONS[order.waiting_reason]}))
+    if to in {State.ACCEPTED, State.ASSIGNED} and not responded and not resolved:
+        kinds.append(("responded", {}))
+    if to == State.ON_SITE and not resolved:
+        kinds.append(("arrived", {}))
+    if to == State.COMPLETED and not resolved:
+        kinds.append(("resolved", {}))
+    if to == State.REOPENED and resolved:
+        kinds.append(("reopened", {}))
+    for kind, fields in kinds:
+        _record(order, kind, now, **fields)
+    if to in STOPPED_STATES:
+        sla_stop(order=order, now=now)
+    elif kinds:
+        sla_recompute(order=order, now=now)
+
+
+def sla_on_priority_change(*, order: WorkOrder, now: datetime) -> None:
+    _record(order, "priority_changed", now, priority=order.priority)
+    sla_recompute(order=order, now=now)
+
+
+def _clock_state(order: WorkOrder) -> tuple[bool, bool, bool]:
+    """(paused, resolved, responded in the current cycle) from the order's clock events."""
+    paused = resolved = responded = False
+    for kind in SlaClockEvent.objects.filter(order=order).order_by("at", "id").values_list("kind", flat=True):
+        if kind == "paused":
+            paused = True
+        elif kind == "resumed":
+            paused = False
+        elif kind == "resolved":
+            resolved, paused = True, False
+        elif kind == "reopened":
+            resolved = responded = False
+        elif kind == "responded":
+            responded = True
+    return paused, resolved, responded
+
+
+def _events(order: WorkOrder) -> list[SlaEvent]:
+    events = []
+    for row in SlaClockEvent.objects.filter(order=order).order_by("at", "id"):
+        events.append(SlaEvent(kind=row.kind, at=row.at, category=row.category_code or None,  # type: ignore[arg-type]
+                               priority=row.priority or None, reason=row.reason or None))  # type: ignore[arg-type]
+    return events
+
+
+def sla_recompute(*, order: WorkOrder, now: datetime) -> None:
+    schedule = compute_schedule(active_definitions(), _events(order), now)
+    with transaction.atomic():
+        for clock in schedule.clocks:
+            SlaDeadline.objects.update_or_create(
+                order=order, cycle=clock.cycle, target=clock.target,
+                defaults={"policy_code": schedule.policy_code, "duration_seconds": int(clock.duration.total_seconds()),
+                          "deadline_at": clock.deadline_at, "met_at": clock.met_at, "status": clock.status},
+            )
+        keys = set()
+        for alert in schedule.alerts:
+            keys.add(alert.key)
+            row, created = SlaAlert.objects.get_or_create(
+                order=order, key=alert.key,
+                defaults={"cycle": alert.cycle, "target": alert.target, "level": alert.level, "notify": alert.notify,
+                          "due_at": alert.at},
+            )
+            if not created and row.sent_at is None and row.due_at != alert.at:
+                SlaAlert.objects.filter(id=row.id, sent_at__isnull=True).update(due_at=alert.at)
+        # Rungs that no longer apply (target met, order paused past them...) are withdrawn unless already sent.
+        SlaAlert.objects.filter(order=order, sent_at__isnull=True).exclude(key__in=keys).update(due_at=None)
+
+
+def sla_stop(*, order: WorkOrder, now: datetime) -> None:
+    SlaAlert.objects.filter(order=order, sent_at__isnull=True).update(due_at=None)
+    SlaDeadline.objects.filter(order=order, met_at__isnull=True).exclude(status__in=["met", "met_late", "breached"]) \
+        .update(status="stopped")
+
+
+def _recipients(order: WorkOrder, notify: str) -> list[User]:
+    if notify == "technician":
+        return [order.technician] if order.technician else []
+    if notify == "supervisor":
+        if order.team_id is None:
+            return []
+        team = Team.objects.select_related("supervisor").filter(id=order.team_id).first()
+        return [team.supervisor] if team and team.supervisor else []
+    # Any other value names a role: the holders of that role serving the order's project.
+    return list(User.objects.filter(is_active=True, role_rows__role=notify)
+                .filter(Q(teams__projects=order.project_id) | Q(supervised_teams__projects=order.project_id))
+                .distinct())
+
+
+def sla_alert_fire(*, alert_id: int, now: datetime) -> bool:
+    """Sends one alert if nobody has: returns True for the single caller that claimed it."""
+    with transaction.atomic():
+        claimed = SlaAlert.objects.filter(id=alert_id, sent_at__isnull=True, due_at__lte=now).update(sent_at=now)
+        if claimed != 1:
+            return False
+        alert = SlaAlert.objects.select_related("order").get(id=alert_id)
+        order = alert.order
+        people = _recipients(order, alert.notify)
+        alert.recipients = [str(u.id) for u in people]
+        alert.save(update_fields=["recipients"])
+        if alert.level in {"breach", "escalation"}:
+            SlaDeadline.objects.filter(order=order, cycle=alert.cycle, target=alert.target,
+                                       breached_at__isnull=True).update(breached_at=now)
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.SLA, actor_label="sla",
+                                     note=f"{alert.target} {alert.level}",
+                                     data={"key": alert.key, "notify": alert.notify, "recipients": alert.recipients},
+                                     created_at=now)
+        from backend.workorders.notifications import notify_users
+
+        notify_users(user_ids=alert.recipients, template="sla_alert",
+                     context={"order": order.number, "target": alert.target, "level": alert.level})
+    return True
+
+
+def sla_due_alert_ids(*, now: datetime, limit: int = 500) -> list[int]:
+    return list(SlaAlert.objects.filter(sent_at__isnull=True, due_at__lte=now).order_by("due_at")
+                .values_list("id", flat=True)[:limit])

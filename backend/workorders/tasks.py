@@ -1,0 +1,44 @@
+"""Celery tasks of the work-order context: thin, idempotent, each calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from backend.workorders import dispatch, sla
+from backend.workorders.models import GrabOffer
+
+
+@shared_task(name="workorders.grab_offer_expire", acks_late=True, bind=True, max_retries=20)
+def grab_offer_expire(self, offer_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Applies the grab pool's fallback when the countdown ended untaken. Idempotent: claims the offer first."""
+    now = timezone.now()
+    pending = GrabOffer.objects.filter(id=offer_id, status=GrabOffer.Status.OPEN, expires_at__gt=now).first()
+    if pending is not None:  # delivered a little early: look again when it expires
+        raise self.retry(countdown=max(0.5, (pending.expires_at - now).total_seconds() + 0.2))
+    order = dispatch.grab_offer_expire(offer_id=offer_id, now=now)
+    return "applied" if order is not None else "nothing to do"
+
+
+@shared_task(name="workorders.grab_offers_sweep")
+def grab_offers_sweep() -> int:
+    """Safety net for lost countdown tasks (a restart of the embedded broker): expire overdue offers."""
+    now = timezone.now()
+    ids = list(GrabOffer.objects.filter(status=GrabOffer.Status.OPEN, expires_at__lte=now).values_list("id", flat=True))
+    for offer_id in ids:
+        dispatch.grab_offer_expire(offer_id=offer_id, now=now)
+    return len(ids)
+
+
+@shared_task(name="workorders.sla_alert_fire", acks_late=True)
+def sla_alert_fire(alert_id: int) -> bool:
+    return sla.sla_alert_fire(alert_id=alert_id, now=timezone.now())
+
+
+@shared_task(name="workorders.sla_fire_due")
+def sla_fire_due() -> int:
+    """Run by beat: one task per due alert. Two beats or a redelivery fire nothing twice (the claim decides)."""
+    ids = sla.sla_due_alert_ids(now=timezone.now())
+    for alert_id in ids:
+        sla_alert_fire.delay(alert_id)
+    return len(ids)
