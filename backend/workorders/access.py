@@ -40,7 +40,7 @@ def orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
 def access_order(user: Any, order_id: Any, *, for_update: bool = False) -> WorkOrder:
     qs = orders_visible_to(user)
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     order = qs.filter(id=order_id).first()
     if order is None:
         raise NotFound(details={"object": "work_order"})

@@ -7,6 +7,7 @@ row, the stored explanation, a grab offer with its countdown task.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -94,6 +95,7 @@ def _record_assignment(*, order: WorkOrder, team: Team | None, technician_id: An
 
 def _apply_assignee(*, order: WorkOrder, actor: Actor, team: Team | None, technician_id: Any, method: str,
                     reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None) -> WorkOrder:
+    technician_id = uuid.UUID(str(technician_id))  # the engine speaks in text ids
     changes: dict[str, Any] = {"technician_id": technician_id}
     if team is not None:
         changes["team_id"] = team.id
@@ -133,7 +135,7 @@ def order_route(*, order_id: Any, now: datetime) -> WorkOrder:
     """Runs the routing rules for an order waiting for an assignee and applies the decision."""
     definitions = active_definitions()
     with transaction.atomic():
-        order = WorkOrder.objects.select_for_update().select_related("project", "building").get(id=order_id)
+        order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project", "building").get(id=order_id)
         if order.state not in ASSIGNABLE_FROM:
             raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
         team_code_cursor = {c.team_code: c.cursor for c in RoutingCursor.objects.select_for_update()}
@@ -195,7 +197,7 @@ def order_grab(*, actor: User, order_id: Any, now: datetime) -> WorkOrder:
     """A technician grabs an offered order. The first committed grab wins; the others get 409."""
     ensure_role(actor, [Role.TECHNICIAN])
     with transaction.atomic():
-        order = WorkOrder.objects.select_for_update().select_related("project").filter(id=order_id).first()
+        order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project").filter(id=order_id).first()
         offer = GrabOffer.objects.filter(order_id=order_id, status=GrabOffer.Status.OPEN).first() if order else None
         if order is None or offer is None or str(actor.id) not in offer.candidate_ids:
             raise NotFound(details={"object": "grab_offer"})
@@ -220,7 +222,7 @@ def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
         if claimed != 1:
             return None
         offer = GrabOffer.objects.get(id=offer_id)
-        order = WorkOrder.objects.select_for_update().select_related("project").get(id=offer.order_id)
+        order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project").get(id=offer.order_id)
         if order.state not in ASSIGNABLE_FROM:
             return order
         cursor_row = RoutingCursor.objects.select_for_update().filter(team_code=offer.team_code).first()

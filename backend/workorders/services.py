@@ -84,10 +84,10 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
                  preferred_slots: list[dict[str, Any]] | None = None, reporter_owner_id: Any = None,
                  route_now: bool = True) -> IntakeResult:
     """One intake for every channel: validate, create, suggest duplicates, route, start the clocks."""
-    if actor.user is not None and not actor.system:
-        ensure_role(actor.user, INTAKE_ROLES.get(channel, {str(Role.ADMINISTRATOR)}))
     if channel not in Channel.values:
         raise _invalid("channel", _("Unknown channel."))
+    if actor.user is not None and not actor.system:
+        ensure_role(actor.user, INTAKE_ROLES.get(channel, {str(Role.ADMINISTRATOR)}))
     if bool(unit_id) == bool(public_area_id):
         raise _invalid("unit_id", _("Give either a unit or a public area."))
     definitions = active_definitions()
