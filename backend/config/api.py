@@ -8,6 +8,7 @@ from backend.accounts.api import router as accounts_router
 from backend.core.api import router as core_router
 from backend.core.api_errors import install_error_handlers
 from backend.properties.api import router as properties_router
+from backend.workorders.api import router as workorders_router
 
 api = NinjaAPI(
     title="Anxin 安心 API",
@@ -20,3 +21,4 @@ install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/", properties_router)
+api.add_router("/", workorders_router)

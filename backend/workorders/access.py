@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from backend.accounts.access import ensure_authenticated, has_role, is_administrator
+from backend.accounts.access import ensure_role, has_role, is_administrator
 from backend.accounts.models import Team
 from backend.accounts.roles import Role
 from backend.core.errors import NotFound
@@ -22,8 +22,12 @@ def project_ids_of(user: Any) -> QuerySet[Any]:
     return teams.values_list("projects", flat=True)
 
 
+# Roles that work with orders at all; anyone else (sales, homeowners through the staff API) gets 403.
+ORDER_VIEWERS = frozenset({*PROJECT_STAFF, Role.TECHNICIAN, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR})
+
+
 def orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
-    ensure_authenticated(user)
+    ensure_role(user, ORDER_VIEWERS)
     qs = WorkOrder.objects.all()
     if is_administrator(user) or has_role(user, Role.ENGINEERING_DIRECTOR):
         return qs

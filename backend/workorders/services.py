@@ -10,10 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role
+from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
 from backend.properties.identity import normalize_phone
 from backend.properties.models import PublicArea, Unit
@@ -22,6 +24,7 @@ from backend.workorders.access import access_order
 from backend.workorders.errors import InvalidOrderInput
 from backend.workorders.events import order_changed
 from backend.workorders.models import (
+    Attachment,
     Channel,
     Comment,
     LabourLine,
@@ -155,8 +158,10 @@ def comment_add(*, actor: Any, order_id: Any, body: str, owner_visible: bool, no
     return comment
 
 
-def _ensure_worker(actor: Any, order: WorkOrder) -> None:
-    ensure_role(actor, [Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR])
+WORKER_ROLES = (Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
+
+
+def _ensure_open(order: WorkOrder) -> None:
     if order.state in {State.CANCELLED, State.REJECTED, State.CLOSED}:
         raise _invalid("order", _("The order is closed."))
 
@@ -165,9 +170,10 @@ def part_add(*, actor: Any, order_id: Any, name: str, quantity: Decimal, unit_pr
              now: datetime) -> PartUsage:
     if quantity <= 0 or unit_price_yuan < 0 or not name.strip():
         raise _invalid("quantity", _("A part needs a name, a positive quantity and a price of at least 0."))
+    ensure_role(actor, WORKER_ROLES)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        _ensure_worker(actor, order)
+        _ensure_open(order)
         part = PartUsage.objects.create(order=order, name=name.strip()[:100], quantity=quantity,
                                         unit_price_yuan=unit_price_yuan, added_by=actor, created_at=now)
         TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=actor,
@@ -182,10 +188,60 @@ def labour_add(*, actor: Any, order_id: Any, description: str, minutes: int, amo
                now: datetime) -> LabourLine:
     if minutes <= 0 or amount_yuan < 0 or not description.strip():
         raise _invalid("minutes", _("Labour needs a description, positive minutes and an amount of at least 0."))
+    ensure_role(actor, WORKER_ROLES)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        _ensure_worker(actor, order)
+        _ensure_open(order)
         line = LabourLine.objects.create(order=order, description=description.strip()[:200], minutes=minutes,
                                          amount_yuan=amount_yuan, technician=actor, created_at=now)
         order_changed(order=order, kind="labour", now=now)
     return line
+
+
+def attachment_add(*, actor: Any, order_id: Any, data: bytes, original_name: str, owner_visible: bool,
+                   now: datetime) -> tuple[Attachment, bool]:
+    """Stores a cleaned photo or PDF once per order and content; returns (attachment, created)."""
+    from backend.workorders.photos import clean_upload
+
+    access_order(actor, order_id)  # a stranger learns nothing about the file, not even that it is bad
+    clean = clean_upload(data)
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        existing = Attachment.objects.filter(order=order, sha256=clean.sha256).first()
+        if existing is not None:
+            return existing, False
+        attachment = Attachment(order=order, content_type=clean.content_type, size_bytes=len(clean.content),
+                                width=clean.width, height=clean.height, sha256=clean.sha256,
+                                original_name=original_name[:200], uploaded_by=actor, owner_visible=owner_visible,
+                                created_at=now)
+        attachment.file.save(f"{clean.sha256[:32]}.{clean.extension}", ContentFile(clean.content), save=False)
+        if clean.thumbnail:
+            attachment.thumbnail.save(f"{clean.sha256[:32]}.jpg", ContentFile(clean.thumbnail), save=False)
+        attachment.save()
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ATTACHMENT, actor=actor,
+                                     actor_label=str(actor)[:100], owner_visible=owner_visible,
+                                     data={"attachment_id": str(attachment.id), "content_type": clean.content_type},
+                                     created_at=now)
+        order_changed(order=order, kind="attachment", now=now)
+    return attachment, True
+
+
+def technician_status_update(*, actor: Any, on_duty: bool | None, latitude: Decimal | None,
+                             longitude: Decimal | None, now: datetime) -> TechnicianProfile:
+    ensure_role(actor, [Role.TECHNICIAN])
+    if (latitude is None) != (longitude is None):
+        raise _invalid("latitude", _("Give both latitude and longitude."))
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # type: ignore[operator]
+        raise _invalid("latitude", _("The position is out of range."))
+    with transaction.atomic():
+        profile, _created = TechnicianProfile.objects.select_for_update().get_or_create(user=actor)
+        fields = []
+        if on_duty is not None:
+            profile.on_duty = on_duty
+            fields.append("on_duty")
+        if latitude is not None:
+            profile.last_latitude, profile.last_longitude, profile.last_position_at = latitude, longitude, now
+            fields += ["last_latitude", "last_longitude", "last_position_at"]
+        if fields:
+            profile.save(update_fields=fields)
+    return profile

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.factories import bearer_for
@@ -59,11 +60,21 @@ def perform(method: str, call: Call, headers: dict[str, str] | None = None) -> A
     headers = headers or {}
     method = method.lower()
     if call.files is not None:
-        return getattr(client, method)(call.url, data={**(call.data or {}), **call.files}, **headers)
+        # (file name, bytes, content type) per field: a fresh upload object for every request.
+        uploads = {name: _upload(value) for name, value in call.files.items()}
+        return getattr(client, method)(call.url, data={**(call.data or {}), **uploads}, **headers)
     if call.json_body is not None:
         return getattr(client, method)(call.url, data=json.dumps(call.json_body), content_type="application/json",
                                        **headers)
     return getattr(client, method)(call.url, **headers)
+
+
+def _upload(value: Any) -> Any:
+    if isinstance(value, tuple):
+        fname, content, ctype = value
+        return SimpleUploadedFile(fname, content, content_type=ctype)
+    value.seek(0)  # an upload object given directly is rewound for each request
+    return value
 
 
 def as_user(user: Any, method: str, call: Call) -> Any:

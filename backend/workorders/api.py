@@ -1,0 +1,165 @@
+"""Staff API of work orders. Each route parses, calls one service or selector, and returns a schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from backend.accounts.auth import staff_auth
+from backend.core.schemas import COMMON_ERRORS
+from backend.workorders import dispatch, selectors, services
+from backend.workorders.access import access_order
+from backend.workorders.schemas import (
+    AssignIn,
+    AttachmentOut,
+    CategoryOut,
+    CommentIn,
+    CommentOut,
+    IntakeOut,
+    LabourIn,
+    LabourOut,
+    OrderDetailOut,
+    OrderIn,
+    OrderPageOut,
+    PartIn,
+    PartOut,
+    TechnicianOut,
+    TechnicianStatusIn,
+    TechnicianStatusOut,
+    TimelineOut,
+    TransitionIn,
+)
+from backend.workorders.transitions import Actor, order_transition
+
+router = Router(tags=["work orders"], auth=staff_auth)
+ERRORS: dict[int, Any] = {**COMMON_ERRORS, 409: COMMON_ERRORS[400]}
+
+
+class OrderQuery(Schema):
+    state: list[str] | None = Field(default=None, description="Repeat for several states.")
+    project_id: UUID | None = None
+    building_id: UUID | None = None
+    category: str | None = Field(default=None, description="A category code; its subtree is included.")
+    priority: str | None = None
+    team_id: UUID | None = None
+    technician_id: UUID | None = None
+    sla: str | None = Field(default=None, description="breached | at_risk | ok")
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = Field(default=None, max_length=100)
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+@router.get("/orders", response={200: OrderPageOut, **ERRORS}, summary="List work orders in my scope")
+def order_list(request: HttpRequest, query: Query[OrderQuery]):  # type: ignore[no-untyped-def]
+    """A technician sees their own orders, a supervisor their team's, project staff their projects'.
+    Newest first, cursor-paginated."""
+    data = query.dict()
+    cursor, limit = data.pop("cursor"), data.pop("limit")
+    return selectors.order_list(actor=request.user, filters=selectors.OrderFilters(**data), now=timezone.now(),
+                                cursor=cursor, limit=limit)
+
+
+@router.post("/orders", response={201: IntakeOut, **ERRORS}, summary="Report a work order (phone, walk-in ...)")
+def order_create(request: HttpRequest, payload: OrderIn):  # type: ignore[no-untyped-def]
+    """Validates, suggests duplicates, routes by the rules and starts the SLA clocks."""
+    result = services.order_intake(actor=Actor(user=request.user), now=timezone.now(),
+                                   preferred_slots=[s.dict() for s in payload.preferred_slots],
+                                   **payload.dict(exclude={"preferred_slots"}))
+    detail = selectors.order_detail(actor=request.user, order_id=result.order.id)
+    return Status(201, {"order": detail, "duplicates": [d.number for d in result.duplicates]})
+
+
+@router.get("/orders/events", response={200: list[TimelineOut], **ERRORS}, summary="Events since a sequence id")
+def order_events(request: HttpRequest, since: int = 0, order_id: UUID | None = None):  # type: ignore[no-untyped-def]
+    """What a live client missed: the timeline events after `since` (the `seq` of the last message seen)."""
+    return selectors.order_events_since(actor=request.user, since_id=since, order_id=order_id)
+
+
+@router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS}, summary="Order detail with timeline")
+def order_get(request: HttpRequest, order_id: UUID):  # type: ignore[no-untyped-def]
+    return selectors.order_detail(actor=request.user, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/transitions", response={200: OrderDetailOut, **ERRORS},
+             summary="Move the order to another state")
+def order_transition_api(request: HttpRequest, order_id: UUID, payload: TransitionIn):  # type: ignore[no-untyped-def]
+    """The one state machine: refused steps answer 409 `invalid_transition` with `from`/`to` in details."""
+    order = access_order(request.user, order_id)
+    changes = {"waiting_reason": payload.waiting_reason} if payload.waiting_reason else {}
+    order_transition(order_id=order.id, actor=Actor(user=request.user), to=payload.to, now=timezone.now(),
+                     note=payload.note, device_at=payload.device_at, changes=changes)
+    return selectors.order_detail(actor=request.user, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/assign", response={200: OrderDetailOut, **ERRORS},
+             summary="Assign or reassign (dispatcher override)")
+def order_assign(request: HttpRequest, order_id: UUID, payload: AssignIn):  # type: ignore[no-untyped-def]
+    dispatch.order_assign(actor=request.user, order_id=order_id, technician_id=payload.technician_id,  # type: ignore[arg-type]
+                          reason=payload.reason, now=timezone.now())
+    return selectors.order_detail(actor=request.user, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/grab", response={200: OrderDetailOut, **ERRORS}, summary="Grab an offered order")
+def order_grab(request: HttpRequest, order_id: UUID):  # type: ignore[no-untyped-def]
+    """The first grab wins; later ones answer 409 `grab_lost` (or `grab_expired` after the countdown)."""
+    dispatch.order_grab(actor=request.user, order_id=order_id, now=timezone.now())  # type: ignore[arg-type]
+    return selectors.order_detail(actor=request.user, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/comments", response={201: CommentOut, **ERRORS}, summary="Add a comment")
+def comment_add(request: HttpRequest, order_id: UUID, payload: CommentIn):  # type: ignore[no-untyped-def]
+    comment = services.comment_add(actor=request.user, order_id=order_id, body=payload.body,
+                                   owner_visible=payload.owner_visible, now=timezone.now())
+    return Status(201, comment)
+
+
+@router.post("/orders/{order_id}/parts", response={201: PartOut, **ERRORS}, summary="Record a part used")
+def part_add(request: HttpRequest, order_id: UUID, payload: PartIn):  # type: ignore[no-untyped-def]
+    return Status(201, services.part_add(actor=request.user, order_id=order_id, now=timezone.now(), **payload.dict()))
+
+
+@router.post("/orders/{order_id}/labour", response={201: LabourOut, **ERRORS}, summary="Record labour")
+def labour_add(request: HttpRequest, order_id: UUID, payload: LabourIn):  # type: ignore[no-untyped-def]
+    return Status(201, services.labour_add(actor=request.user, order_id=order_id, now=timezone.now(),
+                                           **payload.dict()))
+
+
+@router.post("/orders/{order_id}/attachments", response={201: AttachmentOut, 200: AttachmentOut, **ERRORS},
+             summary="Upload a photo or PDF")
+def attachment_add(request: HttpRequest, order_id: UUID, file: File[UploadedFile],  # type: ignore[no-untyped-def]
+                   owner_visible: Form[bool] = True):
+    """JPEG, PNG, WebP or PDF. Photos are re-encoded without EXIF (no GPS); the same content twice is stored
+    once (200 the second time)."""
+    attachment, created = services.attachment_add(actor=request.user, order_id=order_id, data=file.read(),
+                                                  original_name=file.name or "", owner_visible=owner_visible,
+                                                  now=timezone.now())
+    body = {"id": attachment.id, "content_type": attachment.content_type, "size_bytes": attachment.size_bytes,
+            "sha256": attachment.sha256, "url": attachment.file.url,
+            "thumbnail_url": attachment.thumbnail.url if attachment.thumbnail else None}
+    return Status(201 if created else 200, body)
+
+
+@router.get("/categories", response={200: list[CategoryOut], **ERRORS}, summary="The category tree")
+def category_list(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return selectors.category_tree()
+
+
+@router.get("/technicians", response={200: list[TechnicianOut], **ERRORS},
+            summary="Technicians with duty status, load and position")
+def technician_list(request: HttpRequest, team_id: UUID | None = None):  # type: ignore[no-untyped-def]
+    return selectors.technician_list(actor=request.user, team_id=team_id)
+
+
+@router.post("/technicians/me/status", response={200: TechnicianStatusOut, **ERRORS},
+             summary="Report my duty status and position")
+def technician_status(request: HttpRequest, payload: TechnicianStatusIn):  # type: ignore[no-untyped-def]
+    return services.technician_status_update(actor=request.user, now=timezone.now(), **payload.dict())
