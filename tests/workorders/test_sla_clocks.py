@@ -7,8 +7,8 @@ import pytest
 
 from backend.accounts.roles import Role
 from backend.workorders import sla
-from backend.workorders.rules import active_definitions
 from backend.workorders.models import Notification, SlaAlert, SlaDeadline, TimelineEvent
+from backend.workorders.rules import active_definitions
 from backend.workorders.services import order_intake
 from backend.workorders.states import State
 from backend.workorders.transitions import Actor, order_transition
