@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from backend.accounts import services as account_services
 from backend.accounts.models import Team, TechnicianProfile, User
-from backend.properties.models import Building, Owner, Ownership, Project, PublicArea, Unit
+from backend.properties.models import Building, Owner, Ownership, Project, PublicArea, QrToken, Unit
+from backend.properties.qr import token_generate as qr_token_generate
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 
@@ -115,3 +116,19 @@ class TechnicianProfileFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory, roles=["technician"])
     skills = factory.LazyFunction(lambda: {"plumbing": 3})
     on_duty = True
+
+
+class QrTokenFactory(factory.django.DjangoModelFactory):
+    """An active token for a unit (pass ``public_area=..., unit=None`` for a public area)."""
+
+    class Meta:
+        model = QrToken
+
+    token = factory.LazyFunction(lambda: qr_token_generate())
+    unit = factory.SubFactory(UnitFactory)
+    public_area = None
+    created_at = factory.LazyFunction(timezone.now)
+
+
+def registry_admin(**kwargs: object) -> User:
+    return user_with_roles("administrator", **kwargs)

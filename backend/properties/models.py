@@ -19,6 +19,8 @@ class Project(models.Model):
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
     delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
     sla_calendar = models.CharField(_("SLA calendar"), max_length=50, default="standard")
+    # The customer-service line homeowners are told to call (E.164, may be empty).
+    service_phone = models.CharField(_("customer service phone (E.164)"), max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name = _("project")

@@ -14,14 +14,19 @@ from pydantic import Field
 
 from backend.accounts.auth import staff_auth
 from backend.core.schemas import COMMON_ERRORS
-from backend.workorders import dispatch, selectors, services
+from backend.workorders import approvals, dispatch, selectors, services
 from backend.workorders.access import access_order
 from backend.workorders.schemas import (
+    ApprovalOut,
+    ApproveIn,
     AssignIn,
     AttachmentOut,
     CategoryOut,
     CommentIn,
     CommentOut,
+    DelegateIn,
+    EstimateIn,
+    InboxItemOut,
     IntakeOut,
     LabourIn,
     LabourOut,
@@ -30,6 +35,8 @@ from backend.workorders.schemas import (
     OrderPageOut,
     PartIn,
     PartOut,
+    PriorityIn,
+    RejectIn,
     TechnicianOut,
     TechnicianStatusIn,
     TechnicianStatusOut,
@@ -163,3 +170,46 @@ def technician_list(request: HttpRequest, team_id: UUID | None = None):  # type:
              summary="Report my duty status and position")
 def technician_status(request: HttpRequest, payload: TechnicianStatusIn):  # type: ignore[no-untyped-def]
     return services.technician_status_update(actor=request.user, now=timezone.now(), **payload.dict())
+
+
+@router.post("/orders/{order_id}/estimate", response={201: ApprovalOut, **ERRORS},
+             summary="Submit a cost estimate (starts its approval)")
+def estimate_submit(request: HttpRequest, order_id: UUID, payload: EstimateIn):  # type: ignore[no-untyped-def]
+    """The engine picks the approval graph by amount, category, warranty and project (≤ 500 ¥: none).
+    While approval runs the order waits in `waiting(approval)`."""
+    return Status(201, approvals.estimate_submit(actor=request.user, order_id=order_id,  # type: ignore[arg-type]
+                                                 amount_yuan=payload.amount_yuan, note=payload.note,
+                                                 now=timezone.now()))
+
+
+@router.post("/orders/{order_id}/priority", response={200: OrderDetailOut, **ERRORS},
+             summary="Change the priority (recomputes the SLA clocks)")
+def order_priority(request: HttpRequest, order_id: UUID, payload: PriorityIn):  # type: ignore[no-untyped-def]
+    services.order_priority_change(actor=request.user, order_id=order_id, priority=payload.priority,
+                                   reason=payload.reason, now=timezone.now())
+    return selectors.order_detail(actor=request.user, order_id=order_id)
+
+
+@router.get("/approvals/inbox", response={200: list[InboxItemOut], **ERRORS}, summary="My approvals to decide")
+def approval_inbox(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return approvals.approval_inbox(actor=request.user)  # type: ignore[arg-type]
+
+
+@router.post("/approvals/{approval_id}/approve", response={200: ApprovalOut, **ERRORS}, summary="Approve")
+def approval_approve(request: HttpRequest, approval_id: UUID, payload: ApproveIn):  # type: ignore[no-untyped-def]
+    """Any-sign steps complete on the first approval, countersign steps when every approver signed.
+    The requester cannot approve their own estimate (409 `approval_self_approval`)."""
+    return approvals.approval_approve(actor=request.user, approval_id=approval_id,  # type: ignore[arg-type]
+                                      comment=payload.comment, now=timezone.now())
+
+
+@router.post("/approvals/{approval_id}/reject", response={200: ApprovalOut, **ERRORS}, summary="Reject")
+def approval_reject(request: HttpRequest, approval_id: UUID, payload: RejectIn):  # type: ignore[no-untyped-def]
+    return approvals.approval_reject(actor=request.user, approval_id=approval_id,  # type: ignore[arg-type]
+                                     reason=payload.reason, now=timezone.now())
+
+
+@router.post("/approvals/{approval_id}/delegate", response={200: ApprovalOut, **ERRORS}, summary="Delegate")
+def approval_delegate(request: HttpRequest, approval_id: UUID, payload: DelegateIn):  # type: ignore[no-untyped-def]
+    return approvals.approval_delegate(actor=request.user, approval_id=approval_id,  # type: ignore[arg-type]
+                                       to_user_id=payload.to_user_id, now=timezone.now())

@@ -420,3 +420,53 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.template}"
+
+
+class ApprovalInstance(models.Model):
+    """One approval of one cost estimate; ``state`` is the engine's state, replaced on every event."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="approvals",
+                              verbose_name=_("work order"))
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("requested by"))
+    amount_yuan = models.DecimalField(_("amount (¥)"), max_digits=12, decimal_places=2)
+    graph_code = models.CharField(_("approval graph"), max_length=50)
+    status = models.CharField(_("status"), max_length=20)
+    state = models.JSONField(_("engine state"))
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    timeout_step = models.PositiveSmallIntegerField(_("timeout step"), null=True, blank=True)
+    timeout_due_at = models.DateTimeField(_("timeout due at"), null=True, blank=True, db_index=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(status="in_progress"),
+                                    name="one_open_approval_per_order"),
+            models.CheckConstraint(condition=Q(amount_yuan__gte=0), name="approval_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount_yuan} {self.status}"
+
+
+class ApprovalPending(models.Model):
+    """Who must act now on an approval: the rows behind each approver's inbox."""
+
+    id = models.BigAutoField(primary_key=True)
+    approval = models.ForeignKey(ApprovalInstance, on_delete=models.CASCADE, related_name="pending",
+                                 verbose_name=_("approval"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_inbox",
+                             verbose_name=_("approver"))
+    step = models.PositiveSmallIntegerField(_("step"))
+
+    class Meta:
+        verbose_name = _("pending approval")
+        verbose_name_plural = _("pending approvals")
+        constraints = [models.UniqueConstraint(fields=["approval", "user"], name="uniq_pending_approver")]
+
+    def __str__(self) -> str:
+        return f"{self.approval_id} → {self.user_id}"

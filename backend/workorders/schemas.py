@@ -196,3 +196,50 @@ class CategoryOut(Schema):
     name_en: str | None
     default_priority: str
     children: list[CategoryOut]
+
+
+class EstimateIn(InSchema):
+    amount_yuan: Decimal = Field(ge=0, max_digits=12, decimal_places=2, examples=["1280.00"])
+    note: str = Field(default="", max_length=500, examples=["更换卫生间防水层，含材料"])
+
+
+class ApprovalOut(Schema):
+    id: UUID
+    order_id: UUID
+    amount_yuan: Decimal
+    graph_code: str
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    state: dict[str, Any] = Field(description="Steps, approvers, signatures and deadlines as the engine keeps them.")
+
+
+class ApproveIn(InSchema):
+    comment: str = Field(default="", max_length=500)
+
+
+class RejectIn(InSchema):
+    reason: str = Field(min_length=1, max_length=500, examples=["报价偏高，请重新核算"])
+
+
+class DelegateIn(InSchema):
+    to_user_id: UUID
+
+
+class InboxItemOut(Schema):
+    id: UUID
+    order_id: UUID
+    order_number: str
+    amount_yuan: Decimal
+    graph_code: str
+    step: int
+    step_name: str
+    mode: str
+    due_at: datetime | None
+    requester: str
+    opened_at: datetime
+
+
+class PriorityIn(InSchema):
+    priority: Literal["P1", "P2", "P3", "P4"]
+    reason: str = Field(min_length=1, max_length=300)

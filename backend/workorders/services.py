@@ -245,3 +245,25 @@ def technician_status_update(*, actor: Any, on_duty: bool | None, latitude: Deci
         if fields:
             profile.save(update_fields=fields)
     return profile
+
+
+def order_priority_change(*, actor: Any, order_id: Any, priority: str, reason: str, now: datetime) -> WorkOrder:
+    ensure_role(actor, [Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR])
+    if priority not in Priority.values:
+        raise _invalid("priority", _("Expected one of P1, P2, P3, P4."))
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        if order.priority == priority:
+            return order
+        before = order.priority
+        order.priority, order.updated_at, order.revision = priority, now, order.revision + 1
+        order.save(update_fields=["priority", "updated_at", "revision"])
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=actor,
+                                     actor_label=str(actor)[:100], note=reason[:300], created_at=now,
+                                     data={"priority": {"from": before, "to": priority}})
+        from backend.workorders.sla import sla_on_priority_change
+
+        if order.state not in {State.CANCELLED, State.REJECTED}:
+            sla_on_priority_change(order=order, now=now)
+        order_changed(order=order, kind="priority", now=now)
+    return order

@@ -42,3 +42,12 @@ def sla_fire_due() -> int:
     for alert_id in ids:
         sla_alert_fire.delay(alert_id)
     return len(ids)
+
+
+@shared_task(name="workorders.approval_timeouts")
+def approval_timeouts() -> int:
+    """Run by beat: applies each due step timeout once (the revision check makes repeats no-ops)."""
+    from backend.workorders import approvals
+
+    now = timezone.now()
+    return sum(approvals.approval_timeout(approval_id=i, revision=r, now=now) for i, r in approvals.approvals_due(now=now))

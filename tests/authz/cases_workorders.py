@@ -103,3 +103,52 @@ CASES = [
               make=lambda: Scenario(call=Call("/api/v1/technicians/me/status", json_body={"on_duty": True}),
                                     allowed=two_sides()[0].technician, wrong_role=user_with_roles(Role.DISPATCHER))),
 ]
+
+
+def _working(a) -> None:
+    from django.utils import timezone
+
+    from backend.workorders.transitions import Actor, order_transition
+
+    for step in (State.ON_SITE, State.IN_PROGRESS):
+        order_transition(order_id=a.order.id, actor=Actor(user=a.technician), to=step, now=timezone.now())
+
+
+def _estimate() -> Scenario:
+    a, b = two_sides()
+    _working(a)
+    call = Call(f"/api/v1/orders/{a.order.id}/estimate", json_body={"amount_yuan": "1200", "note": "更换防水层"})
+    return Scenario(call=call, allowed=a.technician, wrong_role=user_with_roles(Role.SALES),
+                    wrong_object=(b.technician, call))
+
+
+def _approval(action: str, body: dict) -> Scenario:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from backend.workorders import approvals
+
+    a, b = two_sides()
+    _working(a)
+    instance = approvals.estimate_submit(actor=a.technician, order_id=a.order.id, amount_yuan=Decimal("1200"),
+                                         note="", now=timezone.now())
+    if action == "delegate":
+        body = {"to_user_id": str(b.team.supervisor.id)}
+    call = Call(f"/api/v1/approvals/{instance.id}/{action}", json_body=body)
+    return Scenario(call=call, allowed=a.team.supervisor, wrong_role=user_with_roles(Role.TECHNICIAN),
+                    wrong_object=(b.team.supervisor, call))
+
+
+CASES += [
+    RouteCase("POST", "/api/v1/orders/{order_id}/estimate", make=_estimate),
+    RouteCase("POST", "/api/v1/orders/{order_id}/priority",
+              make=lambda: _order_scenario("/api/v1/orders/{id}/priority", {"priority": "P2", "reason": "业主投诉"},
+                                           wrong_role=Role.TECHNICIAN)),
+    RouteCase("GET", "/api/v1/approvals/inbox", any_signed_in_user=True,
+              make=lambda: Scenario(call=Call("/api/v1/approvals/inbox"),
+                                    allowed=user_with_roles(Role.ENGINEERING_MANAGER))),
+    RouteCase("POST", "/api/v1/approvals/{approval_id}/approve", make=lambda: _approval("approve", {"comment": "同意"})),
+    RouteCase("POST", "/api/v1/approvals/{approval_id}/reject", make=lambda: _approval("reject", {"reason": "偏高"})),
+    RouteCase("POST", "/api/v1/approvals/{approval_id}/delegate", make=lambda: _approval("delegate", {})),
+]

@@ -37,7 +37,7 @@ def _side(code: str) -> Side:
                                      last_latitude=Decimal("30.27"), last_longitude=Decimal("120.15"))
     team = TeamFactory(code=code, supervisor=user_with_roles(Role.ENGINEERING_MANAGER))
     team.projects.add(project)
-    team.members.add(dispatcher, agent, technician)
+    team.members.add(dispatcher, agent, technician, user_with_roles(Role.ENGINEERING_DIRECTOR))
     # Routing names teams by code, so only side A's team is the rules' plumbing team: side B's order is
     # assigned by its own dispatcher.
     routed = code == "plumbing-team"

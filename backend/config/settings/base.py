@@ -154,6 +154,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "backend.core.tasks.beat_heartbeat", "schedule": timedelta(seconds=env.BEAT_HEARTBEAT_SECONDS)},
     "sla-fire-due": {"task": "workorders.sla_fire_due", "schedule": timedelta(seconds=20)},
     "grab-offers-sweep": {"task": "workorders.grab_offers_sweep", "schedule": timedelta(seconds=30)},
+    "approval-timeouts": {"task": "workorders.approval_timeouts", "schedule": timedelta(seconds=60)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)

@@ -1,0 +1,44 @@
+"""Staff pages of the registry: printable QR label sheets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from backend.core.errors import NotFound, PermissionDenied
+from backend.properties import qr
+
+
+def _label_page(request: HttpRequest, build: Callable[[], qr.QrLabelSheet]) -> HttpResponse:
+    try:
+        sheet = build()
+    except PermissionDenied:
+        return render(request, "properties/forbidden.html", status=403)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "properties/qr_labels.html", {"sheet": sheet})
+
+
+@require_safe
+@login_required
+def building_qr_labels(request: HttpRequest, building_id: UUID) -> HttpResponse:
+    """A4 sheet of QR labels for every unit and public area of a building (tokens issued as needed)."""
+    actor: Any = request.user
+    return _label_page(request, lambda: qr.qr_label_sheet_for_building(actor=actor, building_id=building_id,
+                                                                        now=timezone.now()))
+
+
+@require_safe
+@login_required
+def project_qr_labels(request: HttpRequest, project_id: UUID) -> HttpResponse:
+    """A4 sheet of QR labels for the project-wide public areas (garages, gates, gardens)."""
+    actor: Any = request.user
+    return _label_page(request, lambda: qr.qr_label_sheet_for_project(actor=actor, project_id=project_id,
+                                                                       now=timezone.now()))

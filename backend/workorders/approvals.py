@@ -1,0 +1,222 @@
+"""Cost estimates and their approvals: the engine decides, this module stores and carries out its effects.
+
+An estimate starts the graph the engine selects (by amount, category, warranty, project). The
+order waits in ``waiting(approval)`` — its clocks paused when the SLA policy says so — until the
+instance completes: approval resumes the work; rejection sends the order back with the reason.
+Approvers act through the API; the engine refuses self-approval and strangers. Timeouts are
+found by beat (no long countdowns in the broker) and applied once per step by a revision check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from backend.accounts.access import ensure_role
+from backend.accounts.models import User
+from backend.accounts.roles import Role
+from backend.core.errors import Conflict, NotFound, ValidationFailed
+from backend.workorders.access import access_order
+from backend.workorders.events import order_changed
+from backend.workorders.models import ApprovalInstance, ApprovalPending, TimelineEvent, WorkOrder
+from backend.workorders.notifications import notify_users
+from backend.workorders.rules import active_definitions
+from backend.workorders.states import State
+from backend.workorders.transitions import Actor, order_transition, system_actor
+from workflows.approvals import (
+    ApprovalEvent,
+    ApprovalState,
+    ApprovalSubject,
+    Approve,
+    Completed,
+    Delegate,
+    Escalated,
+    NotifyApprovers,
+    Reject,
+    Scope,
+    Timeout,
+    Transition,
+    apply_event,
+    start_approval,
+)
+from workflows.errors import ApprovalError
+
+ESTIMATORS = (Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
+WORKING_STATES = frozenset({State.ON_SITE, State.IN_PROGRESS})
+
+
+def resolve_approvers(role: str, scope: Scope) -> list[str]:
+    """Users holding ``role`` for the scope: for a project, those whose teams serve it (else company-wide)."""
+    holders = User.objects.filter(is_active=True, role_rows__role=role)
+    if scope.kind == "project" and scope.id:
+        local = holders.filter(Q(teams__projects__code=scope.id) | Q(supervised_teams__projects__code=scope.id))
+        ids = sorted({str(u) for u in local.values_list("id", flat=True)})
+        if ids:
+            return ids
+    return sorted({str(u) for u in holders.values_list("id", flat=True)})
+
+
+def _engine_error(exc: ApprovalError) -> Conflict:
+    return Conflict(code=exc.code.replace(".", "_"), details={"reason": exc.message, **exc.details})
+
+
+def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetime) -> None:
+    state = transition.state
+    instance.state = state.model_dump(mode="json")
+    instance.status = state.status
+    instance.revision += 1
+    step = state.steps[state.current_step] if state.current_step is not None else None
+    instance.timeout_step = step.index if step is not None and step.due_at is not None else None
+    instance.timeout_due_at = step.due_at if step is not None else None
+    instance.closed_at = state.closed_at
+    instance.save()
+    ApprovalPending.objects.filter(approval=instance).delete()
+    if step is not None:
+        ApprovalPending.objects.bulk_create([ApprovalPending(approval=instance, user_id=uuid.UUID(u), step=step.index)
+                                             for u in step.pending])
+    for effect in transition.effects:
+        if isinstance(effect, NotifyApprovers):
+            notify_users(user_ids=list(effect.users), template=f"approval_{effect.why}",
+                         context={"order": instance.order.number, "amount_yuan": str(instance.amount_yuan)})
+        elif isinstance(effect, Escalated):
+            # The escalation contacts are notified by the NotifyApprovers effect that comes with it.
+            TimelineEvent.objects.create(order=instance.order, kind=TimelineEvent.Kind.APPROVAL,
+                                         actor_label="approval", note="escalated", created_at=now,
+                                         data={"approval_id": str(instance.id), "step": effect.step,
+                                               "to": list(effect.to_users), "pending": list(effect.pending)})
+        elif isinstance(effect, Completed):
+            _complete(instance, effect, now=now)
+
+
+def _complete(instance: ApprovalInstance, effect: Completed, *, now: datetime) -> None:
+    order = WorkOrder.objects.select_for_update().get(id=instance.order_id)
+    TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.APPROVAL, actor_label="approval",
+                                 note=effect.reason or "", created_at=now,
+                                 data={"approval_id": str(instance.id), "outcome": effect.outcome,
+                                       "amount_yuan": str(instance.amount_yuan), "by": effect.by})
+    if order.state == State.WAITING and order.waiting_reason == "approval":
+        note = f"{effect.outcome}: {effect.reason or ''}".strip(": ")
+        order_transition(order_id=order.id, actor=system_actor("approval"), to=State.IN_PROGRESS, now=now, note=note,
+                         event_data={"approval": effect.outcome})
+    if effect.outcome != "approved":
+        WorkOrder.objects.filter(id=order.id).update(estimate_yuan=None)
+    order_changed(order=order, kind="approval", now=now)
+
+
+def estimate_submit(*, actor: User, order_id: Any, amount_yuan: Decimal, note: str, now: datetime) -> ApprovalInstance:
+    ensure_role(actor, ESTIMATORS)
+    if amount_yuan < 0:
+        raise ValidationFailed(details={"errors": [{"field": "amount_yuan", "reason": "must be 0 or more"}]})
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        if order.approvals.filter(status="in_progress").exists():
+            raise Conflict(code="approval_in_progress", details={"order": order.number})
+        if order.state in {State.CANCELLED, State.REJECTED, State.CLOSED, State.COMPLETED}:
+            raise Conflict(code="order_closed", details={"state": order.state})
+        subject = ApprovalSubject(subject_id=str(order.id), amount_yuan=amount_yuan, category=order.category_code,
+                                  warranty=order.warranty_verdict, project=order.project.code,  # type: ignore[arg-type]
+                                  requester=str(actor.id))
+        instance_id = uuid.uuid4()
+        try:
+            started = start_approval(active_definitions(), subject, resolve=resolve_approvers, now=now,
+                                     instance_id=str(instance_id))
+        except ApprovalError as exc:
+            raise _engine_error(exc) from exc
+        WorkOrder.objects.filter(id=order.id).update(estimate_yuan=amount_yuan)
+        instance = ApprovalInstance(id=instance_id, order=order, requester=actor, amount_yuan=amount_yuan,
+                                    graph_code=started.state.graph_code, status="in_progress", state={},
+                                    revision=0, opened_at=now)
+        instance.save()
+        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ESTIMATE, actor=actor,
+                                     actor_label=str(actor)[:100], note=note[:500], created_at=now,
+                                     data={"approval_id": str(instance.id), "amount_yuan": str(amount_yuan),
+                                           "graph": started.state.graph_code})
+        if started.state.status == "in_progress" and order.state in WORKING_STATES:
+            order_transition(order_id=order.id, actor=Actor(user=actor), to=State.WAITING, now=now,
+                             note="waiting for approval", changes={"waiting_reason": "approval"})
+        _persist(instance, started, now=now)
+    return instance
+
+
+APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.FINANCE, Role.ADMINISTRATOR)
+
+
+def _apply(*, instance_id: Any, event: ApprovalEvent, now: datetime, actor: User | None) -> ApprovalInstance:
+    if actor is not None:
+        ensure_role(actor, APPROVER_ROLES)
+    with transaction.atomic():
+        instance = ApprovalInstance.objects.select_for_update().select_related("order").filter(id=instance_id).first()
+        if instance is None or (actor is not None and not _may_see(actor, instance)):
+            raise NotFound(details={"object": "approval"})
+        state = ApprovalState.model_validate(instance.state)
+        try:
+            transition = apply_event(state, event, now)
+        except ApprovalError as exc:
+            raise _engine_error(exc) from exc
+        if actor is not None:
+            TimelineEvent.objects.create(order=instance.order, kind=TimelineEvent.Kind.APPROVAL, actor=actor,
+                                         actor_label=str(actor)[:100], created_at=now,
+                                         note=getattr(event, "reason", "") or getattr(event, "comment", ""),
+                                         data={"approval_id": str(instance.id), "event": type(event).__name__})
+        _persist(instance, transition, now=now)
+    return instance
+
+
+def _may_see(actor: User, instance: ApprovalInstance) -> bool:
+    state = instance.state
+    involved = {u for step in state.get("steps", []) for u in (*step.get("approvers", ()),
+                                                                *step.get("escalation_contacts", ()))}
+    return str(actor.id) in involved or str(actor.id) == str(instance.requester_id)
+
+
+def approval_approve(*, actor: User, approval_id: Any, comment: str, now: datetime) -> ApprovalInstance:
+    return _apply(instance_id=approval_id, event=Approve(actor=str(actor.id), comment=comment), now=now, actor=actor)
+
+
+def approval_reject(*, actor: User, approval_id: Any, reason: str, now: datetime) -> ApprovalInstance:
+    if not reason.strip():
+        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": "required"}]})
+    return _apply(instance_id=approval_id, event=Reject(actor=str(actor.id), reason=reason), now=now, actor=actor)
+
+
+def approval_delegate(*, actor: User, approval_id: Any, to_user_id: Any, now: datetime) -> ApprovalInstance:
+    if not User.objects.filter(id=to_user_id, is_active=True).exists():
+        raise ValidationFailed(code="unknown_user", details={"to_user_id": str(to_user_id)})
+    event = Delegate(actor=str(actor.id), from_user=str(actor.id), to_user=str(to_user_id))
+    return _apply(instance_id=approval_id, event=event, now=now, actor=actor)
+
+
+def approval_timeout(*, approval_id: Any, revision: int, now: datetime) -> bool:
+    """Applies a step's timeout once: only if the instance is still at the revision that was due."""
+    with transaction.atomic():
+        instance = ApprovalInstance.objects.select_for_update().filter(
+            id=approval_id, revision=revision, timeout_due_at__lte=now, status="in_progress").first()
+        if instance is None or instance.timeout_step is None:
+            return False
+        _apply(instance_id=instance.id, event=Timeout(step=instance.timeout_step), now=now, actor=None)
+    return True
+
+
+def approvals_due(*, now: datetime) -> list[tuple[str, int]]:
+    return [(str(i), r) for i, r in ApprovalInstance.objects.filter(
+        status="in_progress", timeout_due_at__lte=now).values_list("id", "revision")[:200]]
+
+
+def approval_inbox(*, actor: User) -> list[dict[str, Any]]:
+    rows = ApprovalPending.objects.filter(user=actor, approval__status="in_progress").select_related(
+        "approval__order", "approval__requester").order_by("approval__opened_at")
+    result = []
+    for row in rows:
+        instance = row.approval
+        step = instance.state["steps"][row.step]
+        result.append({"id": instance.id, "order_id": instance.order_id, "order_number": instance.order.number,
+                       "amount_yuan": instance.amount_yuan, "graph_code": instance.graph_code,
+                       "step": row.step, "step_name": step["name"], "mode": step["mode"],
+                       "due_at": step.get("due_at"), "requester": str(instance.requester),
+                       "opened_at": instance.opened_at})
+    return result
