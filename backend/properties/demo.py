@@ -26,6 +26,7 @@ from backend.properties import demo_data as data
 from backend.properties.identity import hash_id_number, id_number_check_char
 from backend.properties.imports.base import fetch_in
 from backend.properties.models import Building, HandoverStatus, Owner, Ownership, Project, PublicArea, Unit
+from workflows.loader import load_default_definitions
 
 DEMO_PASSWORD = "anxin-demo-2026"
 UNITS_PER_SCALE = 1000
@@ -37,16 +38,36 @@ class TeamSpec(NamedTuple):
     code: str
     name: str
     category_codes: tuple[str, ...]
+    skills: tuple[str, ...]
 
 
-# Routing rules (workflows/definitions) name teams by these codes.
-TEAMS: tuple[TeamSpec, ...] = (
-    TeamSpec("plumbing", "水暖维修组", ("plumbing",)),
-    TeamSpec("waterproofing", "防水补漏组", ("waterproofing",)),
-    TeamSpec("electrical", "强弱电组", ("electrical",)),
-    TeamSpec("carpentry", "门窗木作组", ("doors_windows", "carpentry")),
-    TeamSpec("general", "综合维修组", ("general", "structure", "finishing", "public_area")),
-)
+# The skills each team's technicians bring (the routing rules ask for these skill codes).
+TEAM_SKILLS: dict[str, tuple[str, ...]] = {
+    "plumbing-team": ("plumbing", "electrical"),
+    "waterproofing-team": ("waterproofing",),
+    "civil-team": ("structure", "fit-out"),
+    "doors-windows-team": ("doors-windows",),
+    "public-area-team": ("fire-safety", "plumbing", "electrical"),
+    "low-voltage-team": ("low-voltage",),
+    "gas-team": ("gas",),
+    "emergency-team": ("plumbing", "electrical", "waterproofing"),
+}
+
+
+def _team_specs() -> tuple[TeamSpec, ...]:
+    """The teams the routing rules name (workflows/definitions/teams.yaml), with the categories their
+    rules send them; teams without technicians (the service desk) are seeded too, as routing queues."""
+    definitions = load_default_definitions()
+    categories: dict[str, list[str]] = {}
+    for rule in definitions.routing.rules:
+        categories.setdefault(rule.team, []).extend(rule.match.categories)
+    return tuple(TeamSpec(team.code, team.name, tuple(dict.fromkeys(categories.get(team.code, []))),
+                          TEAM_SKILLS.get(team.code, ())) for team in definitions.teams_doc.teams)
+
+
+TEAMS: tuple[TeamSpec, ...] = _team_specs()
+SERVICE_DESK = "service-desk"
+FIELD_TEAMS: tuple[TeamSpec, ...] = tuple(t for t in TEAMS if t.skills)
 TEAM_CODES: tuple[str, ...] = tuple(team.code for team in TEAMS)
 
 
@@ -242,15 +263,20 @@ def _seed_people(projects: list[tuple[ProjectPlan, Project]], scale: int, now: d
             "name": spec.name, "supervisor": staff["manager"], "category_codes": list(spec.category_codes)})
         team.projects.add(*[project for _plan, project in projects])
         teams[spec.code] = team
+    # The office staff work through the service desk, which serves every project: that is their scope.
+    desk = teams.get(SERVICE_DESK)
+    if desk is not None:
+        desk.members.add(*[staff[name] for name in ("cs", "dispatcher", "finance", "handover", "director")])
     for i in range(1, TECHNICIANS_PER_SCALE * scale + 1):
         rng = random.Random(f"anxin-demo-technician-{i}")
-        spec = TEAMS[(i - 1) % len(TEAMS)]
+        spec = FIELD_TEAMS[(i - 1) % len(FIELD_TEAMS)]
         plan, _project = projects[(i - 1) % len(projects)]
         user = _user(f"tech{i}", display_name=f"{_person(rng)}师傅", role=Role.TECHNICIAN.value,
                      password_hash=password_hash)
         teams[spec.code].members.add(user)
-        skills = {spec.code: rng.randint(3, 5)}
-        for other in rng.sample([t.code for t in TEAMS if t.code != spec.code], k=rng.randint(0, 2)):
+        skills = {skill: rng.randint(2, 5) for skill in spec.skills}
+        extras = sorted({s for t in FIELD_TEAMS for s in t.skills} - set(spec.skills))
+        for other in rng.sample(extras, k=rng.randint(0, 2)):
             skills[other] = rng.randint(1, 3)
         base_lat, base_lon = _offset(rng, plan.latitude, 0.03), _offset(rng, plan.longitude, 0.03)
         if not TechnicianProfile.objects.filter(user=user).exists():

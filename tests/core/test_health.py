@@ -48,3 +48,13 @@ def test_broker_down_is_reported(settings):
         app.conf.broker_url = original
     assert body["components"]["broker"]["status"] == "down"
     assert body["status"] == "degraded"
+
+
+def test_health_warns_about_years_without_official_holidays_and_missing_teams():
+    beat_heartbeat.run()
+    body = Client().get("/api/v1/health").json()
+    codes = {w["code"] for w in body["warnings"]}
+    # chinese-calendar 1.11 knows no 2027 调休, and routing names teams this empty database lacks.
+    assert any(w.get("year") == 2027 for w in body["warnings"]), body["warnings"]
+    assert "definitions.teams_missing" in codes
+    assert body["status"] == "ok"  # warnings do not make a component down

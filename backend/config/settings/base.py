@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.properties",
     "backend.workorders",
+    "backend.notifications",
     "mobile_sync",
     "owner_portal",
 ]

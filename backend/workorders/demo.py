@@ -1,0 +1,120 @@
+"""Demo work orders in every state, made through the real services (intake, routing, the state machine,
+approvals), so the demo shows a living system with timelines, SLA clocks and assignments."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from backend.accounts.models import User
+from backend.properties.models import Ownership, Project, Unit
+from backend.workorders import dispatch
+from backend.workorders.models import WorkOrder
+from backend.workorders.services import order_intake
+from backend.workorders.states import State
+from backend.workorders.transitions import Actor, order_transition
+
+# (category, description) pairs a customer-service agent hears every day.
+REPORTS = (
+    ("bathroom-leak", "卫生间地面渗水到楼下天花板"),
+    ("drainage", "厨房水槽下水很慢，有异味"),
+    ("water-supply", "热水器进水管接头滴水"),
+    ("electrical", "客厅插座没电，空开跳闸"),
+    ("wall-crack", "次卧墙面出现斜向裂缝"),
+    ("window-hardware", "主卧推拉窗关不严，漏风"),
+    ("entrance-door", "入户门锁芯卡顿，钥匙难转动"),
+    ("tiles", "客厅地砖空鼓，踩上去有响声"),
+    ("wall-paint", "阳台墙面涂料起皮脱落"),
+    ("roof-leak", "顶楼下雨后天花板有水渍"),
+)
+
+# Each demo order walks this far along the happy path (or off it).
+PATHS: dict[str, tuple[str, ...]] = {
+    State.SUBMITTED: (),
+    State.ACCEPTED: (State.ACCEPTED,),
+    State.ASSIGNED: ("assign",),
+    State.EN_ROUTE: ("assign", State.EN_ROUTE),
+    State.ON_SITE: ("assign", State.EN_ROUTE, State.ON_SITE),
+    State.IN_PROGRESS: ("assign", State.EN_ROUTE, State.ON_SITE, State.IN_PROGRESS),
+    State.WAITING: ("assign", State.ON_SITE, State.IN_PROGRESS, State.WAITING),
+    State.COMPLETED: ("assign", State.EN_ROUTE, State.ON_SITE, State.IN_PROGRESS, State.COMPLETED),
+    State.CLOSED: ("assign", State.ON_SITE, State.IN_PROGRESS, State.COMPLETED, State.CLOSED),
+    State.REOPENED: ("assign", State.ON_SITE, State.IN_PROGRESS, State.COMPLETED, State.REOPENED),
+    State.CANCELLED: (State.CANCELLED,),
+    State.REJECTED: (State.REJECTED,),
+}
+
+
+@dataclass(frozen=True)
+class OrderSeedSummary:
+    created: int
+    by_state: dict[str, int]
+
+
+def seed_orders(*, now: datetime, projects: int = 3, per_state: int = 2) -> OrderSeedSummary:
+    """Idempotent: seeds only while the database has no work order at all."""
+    if WorkOrder.objects.exists():
+        return OrderSeedSummary(0, {})
+    agent = User.objects.get(username="cs")
+    dispatcher = User.objects.get(username="dispatcher")
+    rng = random.Random("anxin-demo-orders")
+    created = 0
+    chosen = list(Project.objects.order_by("code")[:projects])
+    with transaction.atomic():
+        for project in chosen:
+            units = list(Unit.objects.filter(building__project=project, ownerships__isnull=False)
+                         .order_by("building__code", "number").distinct()[:60])
+            for index, (_target, path) in enumerate(sorted(PATHS.items()) * per_state):
+                unit = units[(index * 7) % len(units)]
+                category, description = REPORTS[rng.randrange(len(REPORTS))]
+                start = now - timedelta(hours=rng.randint(6, 72), minutes=rng.randint(0, 59))
+                owner = Ownership.objects.filter(unit=unit).select_related("owner").first()
+                order = order_intake(
+                    actor=Actor(user=agent), channel=rng.choice(["phone", "walk_in", "wecom"]),
+                    category_code=category, description=description,
+                    contact_name=owner.owner.name if owner else "业主", contact_phone=owner.owner.phone if owner else
+                    "+8613800138000", now=start, unit_id=unit.id, route_now=False,
+                    reporter_owner_id=owner.owner_id if owner else None,
+                ).order
+                _walk(order=order, path=path, start=start, now=now, dispatcher=dispatcher, rng=rng)
+                created += 1
+    by_state = {state: WorkOrder.objects.filter(state=state).count() for state in PATHS}
+    return OrderSeedSummary(created, by_state)
+
+
+def _walk(*, order: WorkOrder, path: tuple[str, ...], start: datetime, now: datetime, dispatcher: User,
+          rng: random.Random) -> None:
+    step_gap = (now - start) / (len(path) + 1)
+    at = start
+    technician = None
+    for step in path:
+        at = at + step_gap * rng.uniform(0.5, 1.0)
+        if step == "assign":
+            routed = dispatch.order_route(order_id=order.id, now=at)
+            if routed.technician_id is None:
+                from backend.workorders.dispatch import candidates_snapshot
+
+                pool = candidates_snapshot(team_code=routed.team.code) if routed.team else []
+                if not pool:
+                    return
+                dispatch.order_assign(actor=dispatcher, order_id=order.id, technician_id=pool[0].id,
+                                      reason="调度指派", now=at)
+            technician = WorkOrder.objects.get(id=order.id).technician
+            continue
+        actor_user = technician if step in {State.EN_ROUTE, State.ON_SITE, State.IN_PROGRESS, State.WAITING,
+                                            State.COMPLETED} else dispatcher
+        changes = {"waiting_reason": "parts"} if step == State.WAITING else {}
+        notes: dict[str, str] = {State.COMPLETED: "已处理完毕，业主确认", State.WAITING: "等待配件到货",
+                State.CANCELLED: "业主自行处理，撤销报修", State.REJECTED: "非保修范围，已告知业主",
+                                 State.REOPENED: "业主反馈问题复发"}
+        note = notes.get(step, "")
+        order_transition(order_id=order.id, actor=Actor(user=actor_user), to=step, now=at, note=note,
+                         changes=changes)
+        if step == State.COMPLETED:
+            WorkOrder.objects.filter(id=order.id).update(
+                actual_cost_yuan=Decimal(rng.choice(["0", "35", "120", "260"])),
+                rating_timeliness=rng.randint(3, 5), rating_attitude=rng.randint(4, 5), rating_quality=rng.randint(3, 5))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from backend.properties.demo import seed_demo
+from backend.workorders.demo import seed_orders
+from backend.workorders.models import Assignment, SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.states import State
+
+
+@pytest.mark.django_db
+def test_demo_orders_cover_every_state_through_the_real_services_and_load_once():
+    seed_demo(scale=1, now=timezone.now())
+    summary = seed_orders(now=timezone.now(), projects=1, per_state=1)
+    assert summary.created == len(State)
+    assert set(WorkOrder.objects.values_list("state", flat=True)) == set(State.values)
+    assert SlaDeadline.objects.count() >= 3 * len(State)
+    assert Assignment.objects.exists()
+    closed = WorkOrder.objects.get(state=State.CLOSED)
+    assert list(TimelineEvent.objects.filter(order=closed, kind="state").values_list("to_state", flat=True))[-1] == "closed"
+    assert seed_orders(now=timezone.now(), projects=1, per_state=1).created == 0
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_of_the_demo_sees_the_demo_orders():
+    call_command("seed_demo", "--scale", "1", verbosity=0)
+    from backend.accounts.models import User
+    from backend.workorders.access import orders_visible_to
+
+    for username in ("dispatcher", "cs", "manager", "director"):
+        assert orders_visible_to(User.objects.get(username=username)).count() == WorkOrder.objects.count() > 0
+    tech = User.objects.filter(assigned_orders__isnull=False).first()
+    assert set(orders_visible_to(tech).values_list("technician_id", flat=True)) == {tech.id}
