@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from backend.accounts.models import Team, User
+from backend.core.failpoints import failpoint
 from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.rules import active_definitions
 from backend.workorders.states import State, WaitingReason
@@ -147,6 +148,7 @@ def sla_alert_fire(*, alert_id: int, now: datetime) -> bool:
         claimed = SlaAlert.objects.filter(id=alert_id, sent_at__isnull=True, due_at__lte=now).update(sent_at=now)
         if claimed != 1:
             return False
+        failpoint("sla_alert_claimed")
         alert = SlaAlert.objects.select_related("order").get(id=alert_id)
         order = alert.order
         people = _recipients(order, alert.notify)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from backend.core.failpoints import failpoint
 from backend.workorders import dispatch, sla
 from backend.workorders.models import GrabOffer
 
@@ -32,7 +33,9 @@ def grab_offers_sweep() -> int:
 
 @shared_task(name="workorders.sla_alert_fire", acks_late=True)
 def sla_alert_fire(alert_id: int) -> bool:
-    return sla.sla_alert_fire(alert_id=alert_id, now=timezone.now())
+    fired = sla.sla_alert_fire(alert_id=alert_id, now=timezone.now())
+    failpoint("sla_alert_committed")  # committed, not yet acknowledged to the broker
+    return fired
 
 
 @shared_task(name="workorders.sla_fire_due")
