@@ -42,11 +42,15 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for group in groups:
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:  # noqa: BLE001 — live delivery is best effort; clients recover through REST
-            logger.warning("live update to %s failed", group, exc_info=True)
+
+    async def fan_out() -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(fan_out)()  # one hop into the event loop for all groups
+    except Exception:  # noqa: BLE001 — live delivery is best effort; clients recover through REST
+        logger.warning("live update to %s failed", groups, exc_info=True)
 
 
 def order_changed(*, order: Any, kind: str, now: datetime) -> None:

@@ -100,26 +100,46 @@ def _events(order: WorkOrder) -> list[SlaEvent]:
 
 
 def sla_recompute(*, order: WorkOrder, now: datetime) -> None:
+    """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
     schedule = compute_schedule(active_definitions(), _events(order), now)
     with transaction.atomic():
+        deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
+        new_deadlines, changed_deadlines = [], []
         for clock in schedule.clocks:
-            SlaDeadline.objects.update_or_create(
-                order=order, cycle=clock.cycle, target=clock.target,
-                defaults={"policy_code": schedule.policy_code, "duration_seconds": int(clock.duration.total_seconds()),
-                          "deadline_at": clock.deadline_at, "met_at": clock.met_at, "status": clock.status},
-            )
-        keys = set()
+            values = {"policy_code": schedule.policy_code, "duration_seconds": int(clock.duration.total_seconds()),
+                      "deadline_at": clock.deadline_at, "met_at": clock.met_at, "status": clock.status}
+            row = deadlines.get((clock.cycle, clock.target))
+            if row is None:
+                new_deadlines.append(SlaDeadline(order=order, cycle=clock.cycle, target=clock.target, **values))
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+                changed_deadlines.append(row)
+        SlaDeadline.objects.bulk_create(new_deadlines)
+        if changed_deadlines:
+            SlaDeadline.objects.bulk_update(changed_deadlines, list(DEADLINE_FIELDS))
+
+        alerts = {a.key: a for a in SlaAlert.objects.filter(order=order)}
+        new_alerts, moved = [], []
         for alert in schedule.alerts:
-            keys.add(alert.key)
-            row, created = SlaAlert.objects.get_or_create(
-                order=order, key=alert.key,
-                defaults={"cycle": alert.cycle, "target": alert.target, "level": alert.level, "notify": alert.notify,
-                          "due_at": alert.at},
-            )
-            if not created and row.sent_at is None and row.due_at != alert.at:
-                SlaAlert.objects.filter(id=row.id, sent_at__isnull=True).update(due_at=alert.at)
-        # Rungs that no longer apply (target met, order paused past them...) are withdrawn unless already sent.
-        SlaAlert.objects.filter(order=order, sent_at__isnull=True).exclude(key__in=keys).update(due_at=None)
+            row = alerts.pop(alert.key, None)
+            if row is None:
+                new_alerts.append(SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target,
+                                           level=alert.level, notify=alert.notify, due_at=alert.at))
+            elif row.sent_at is None and row.due_at != alert.at:
+                moved.append((row.id, alert.at))
+        # ignore_conflicts: a concurrent recompute of the same order may have inserted the same key.
+        SlaAlert.objects.bulk_create(new_alerts, ignore_conflicts=True)
+        for alert_id, due_at in moved:
+            # Conditional: a rung fired meanwhile keeps its sent_at and is never moved.
+            SlaAlert.objects.filter(id=alert_id, sent_at__isnull=True).update(due_at=due_at)
+        # Rungs that no longer apply (target met, ...) are withdrawn unless already sent.
+        withdrawn = [a.id for a in alerts.values() if a.sent_at is None and a.due_at is not None]
+        if withdrawn:
+            SlaAlert.objects.filter(id__in=withdrawn, sent_at__isnull=True).update(due_at=None)
+
+
+DEADLINE_FIELDS = ("policy_code", "duration_seconds", "deadline_at", "met_at", "status")
 
 
 def sla_stop(*, order: WorkOrder, now: datetime) -> None:
