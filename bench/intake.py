@@ -13,12 +13,12 @@ PostgreSQL database, otherwise it creates ``anxin_bench`` on the local server (d
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 import os
 import statistics
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -86,7 +86,7 @@ def main() -> int:
         with psycopg.connect(**{k: v for k, v in dsn.items() if k in {"dbname", "user", "host", "port", "password"}},
                              autocommit=True) as raw:
             started = time.perf_counter()
-            for n, unit_id in enumerate(units):
+            for unit_id in units:
                 now = timezone.now()
                 raw.execute(sql, (uuid.uuid4(), f"B{uuid.uuid4().hex[:18]}", order.project_id,
                                   order.building_id, unit_id, "张女士", "+8613800138000", "phone", "drainage", "P3",

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def compile_all(root: Path = ROOT) -> list[Path]:
     written = []
-    for po_path in sorted((root / "locale").glob("*/LC_MESSAGES/*.po")):
+    catalogues = [*(root / "locale").glob("*/LC_MESSAGES/*.po"), *(root / "backend").glob("*/locale/*/LC_MESSAGES/*.po")]
+    for po_path in sorted(catalogues):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

@@ -53,6 +53,9 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
         logger.warning("live update to %s failed", groups, exc_info=True)
 
 
+PUBLISHED_KINDS = frozenset({"created", "state", "assignment", "priority", "approval"})
+
+
 def order_changed(*, order: Any, kind: str, now: datetime) -> None:
     """Queues the broadcast for after the surrounding transaction commits (never before)."""
     from backend.workorders.models import TimelineEvent
@@ -72,3 +75,9 @@ def order_changed(*, order: Any, kind: str, now: datetime) -> None:
     if order.team_id:
         groups.append(group_for_team(order.team_id))
     send_after_commit(groups, message)
+    if kind in PUBLISHED_KINDS:
+        from backend.notifications.services import notification_publish
+
+        # Webhooks and group robots hear about steps, not every comment; one delivery per timeline event.
+        notification_publish(event_type="order.changed", idempotency_key=f"order.changed:{order.id}:{seq}", now=now,
+                             payload={k: v for k, v in message.items() if k != "type"})

@@ -122,12 +122,12 @@ def sla_recompute(*, order: WorkOrder, now: datetime) -> None:
         alerts = {a.key: a for a in SlaAlert.objects.filter(order=order)}
         new_alerts, moved = [], []
         for alert in schedule.alerts:
-            row = alerts.pop(alert.key, None)
-            if row is None:
+            existing = alerts.pop(alert.key, None)
+            if existing is None:
                 new_alerts.append(SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target,
                                            level=alert.level, notify=alert.notify, due_at=alert.at))
-            elif row.sent_at is None and row.due_at != alert.at:
-                moved.append((row.id, alert.at))
+            elif existing.sent_at is None and existing.due_at != alert.at:
+                moved.append((existing.id, alert.at))
         # ignore_conflicts: a concurrent recompute of the same order may have inserted the same key.
         SlaAlert.objects.bulk_create(new_alerts, ignore_conflicts=True)
         for alert_id, due_at in moved:
@@ -181,10 +181,14 @@ def sla_alert_fire(*, alert_id: int, now: datetime) -> bool:
                                      note=f"{alert.target} {alert.level}",
                                      data={"key": alert.key, "notify": alert.notify, "recipients": alert.recipients},
                                      created_at=now)
+        from backend.notifications.services import notification_publish
         from backend.workorders.notifications import notify_users
 
         notify_users(user_ids=alert.recipients, template="sla_alert",
                      context={"order": order.number, "target": alert.target, "level": alert.level})
+        notification_publish(event_type="sla.alert", idempotency_key=f"sla.alert:{alert.id}", now=now,
+                             payload={"order_id": str(order.id), "number": order.number, "target": alert.target,
+                                      "level": alert.level, "notify": alert.notify, "at": now.isoformat()})
     return True
 
 

@@ -16,6 +16,8 @@ from backend.config.asgi import application
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Channels closes stale database connections around each message: allow it the database.
+@pytest.mark.django_db
 async def test_ping_consumer_answers_through_the_channel_layer():
     communicator = WebsocketCommunicator(application, "/ws/ping", headers=[(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")])
     connected, _ = await communicator.connect()
@@ -27,6 +29,7 @@ async def test_ping_consumer_answers_through_the_channel_layer():
     await communicator.disconnect()
 
 
+@pytest.mark.django_db
 async def test_a_foreign_origin_is_refused():
     communicator = WebsocketCommunicator(
         application, "/ws/ping", headers=[(b"host", b"127.0.0.1"), (b"origin", b"https://evil.example")]

@@ -109,7 +109,7 @@ def test_roles_outside_the_registry_get_a_403_page_and_no_token_is_issued(buildi
     before = database_snapshot()
     response = client.get(f"/properties/buildings/{building.id}/qr-labels")
     assert response.status_code == 403
-    assert "Not allowed" in response.content.decode()
+    assert "无权访问" in response.content.decode()
     assert QrToken.objects.count() == 0
     assert database_snapshot() == before
 

@@ -265,7 +265,7 @@ def test_the_portal_page_without_a_service_line_points_to_customer_service_witho
     token = qr_token_ensure(unit=UnitFactory(building__project__service_phone=""), now=NOW)
     page = Client().get(f"/q/{token.token}").content.decode()
     assert "tel:" not in page
-    assert "customer service" in page
+    assert "客服" in page
 
 
 @pytest.mark.django_db
@@ -273,7 +273,7 @@ def test_a_revoked_code_gets_a_friendly_gone_page():
     token = QrTokenFactory(revoked_at=NOW)
     response = Client().get(f"/q/{token.token}")
     assert response.status_code == 410
-    assert "This QR code has been replaced" in response.content.decode()
+    assert "此二维码已更换" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
 
 
@@ -281,7 +281,7 @@ def test_a_revoked_code_gets_a_friendly_gone_page():
 def test_a_forged_code_gets_a_friendly_not_found_page():
     response = Client().get("/q/not-a-real-token")
     assert response.status_code == 404
-    assert "This QR code is not valid" in response.content.decode()
+    assert "此二维码无效" in response.content.decode()
 
 
 @pytest.mark.django_db

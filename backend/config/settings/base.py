@@ -156,12 +156,15 @@ CELERY_BEAT_SCHEDULE = {
     "sla-fire-due": {"task": "workorders.sla_fire_due", "schedule": timedelta(seconds=20)},
     "grab-offers-sweep": {"task": "workorders.grab_offers_sweep", "schedule": timedelta(seconds=30)},
     "approval-timeouts": {"task": "workorders.approval_timeouts", "schedule": timedelta(seconds=60)},
+    "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
 
 # --- security and rate limits
 ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
+# Embedded mode writes text messages to the log (logger anxin.sms); production names a provider's backend.
+SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
 PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
 RATE_LIMITS = {
@@ -181,5 +184,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "anxin.sms": {"level": "INFO"}},
 }

@@ -1,0 +1,103 @@
+"""Text messages: the backend interface, the templates, and the log backend of the embedded mode.
+
+The backend is chosen by the dotted path ``settings.SMS_BACKEND``. A provider backend (Aliyun,
+Tencent Cloud...) maps each template name to the provider's approved template code and passes the
+params; the log backend renders the text itself and writes it to the ``anxin.sms`` logger.
+Messages are rendered in the language active when ``send`` is called (the delivery's language).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from backend.notifications.errors import MissingSmsParams, UnknownSmsTemplate
+from backend.properties.identity import mask_phone
+
+DEFAULT_BACKEND = "backend.notifications.sms.LogSmsBackend"
+REDACTED = "******"
+
+logger = logging.getLogger("anxin.sms")
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    text: Promise
+    params: tuple[str, ...]
+    # Params removed from the delivery log once the message is sent or given up (one-time codes).
+    secret_params: tuple[str, ...] = ()
+
+
+SIGNATURE = _("[Anxin] ")
+
+SMS_TEMPLATES: dict[str, SmsTemplate] = {
+    "order_accepted": SmsTemplate(
+        _("Your repair request %(number)s has been accepted. We will arrange a technician for you soon."),
+        ("number",)),
+    "technician_assigned": SmsTemplate(
+        _("Technician %(technician)s (tel. %(technician_phone)s) will handle your repair request %(number)s."),
+        ("number", "technician", "technician_phone")),
+    "order_completed": SmsTemplate(
+        _("Your repair request %(number)s has been completed. Please rate our service."),
+        ("number",)),
+    "otp_code": SmsTemplate(
+        _("Your verification code is %(code)s, valid for %(minutes)s minutes. Do not share it with anyone."),
+        ("code", "minutes"), secret_params=("code",)),
+}
+
+
+def sms_template(name: str) -> SmsTemplate:
+    try:
+        return SMS_TEMPLATES[name]
+    except KeyError:
+        raise UnknownSmsTemplate(details={"template": name, "known": sorted(SMS_TEMPLATES)}) from None
+
+
+def sms_check_params(*, template: str, params: dict[str, Any]) -> None:
+    missing = [name for name in sms_template(template).params if params.get(name) in (None, "")]
+    if missing:
+        raise MissingSmsParams(details={"template": template, "missing": missing})
+
+
+def sms_render(*, template: str, params: dict[str, Any]) -> str:
+    """The full text in the active language, signature first (【安心】 in Chinese)."""
+    sms_check_params(template=template, params=params)
+    spec = sms_template(template)
+    values = {name: str(params[name]) for name in spec.params}
+    return f"{SIGNATURE}{str(spec.text) % values}"
+
+
+def sms_redact(*, template: str, params: dict[str, Any]) -> dict[str, Any]:
+    secret = SMS_TEMPLATES[template].secret_params if template in SMS_TEMPLATES else ()
+    return {key: (REDACTED if key in secret else value) for key, value in params.items()}
+
+
+class SmsBackend(Protocol):
+    def send(self, *, phone_e164: str, template: str, params: dict[str, Any]) -> str:
+        """Sends one message and returns the provider's message id.
+
+        Raises ``SmsSendFailed(retryable=...)`` when the provider refuses or cannot be reached.
+        """
+        ...
+
+
+class LogSmsBackend:
+    """Embedded mode: the message goes to the ``anxin.sms`` log instead of a phone."""
+
+    def send(self, *, phone_e164: str, template: str, params: dict[str, Any]) -> str:
+        message_id = f"log-{uuid.uuid4().hex[:16]}"
+        logger.info("SMS %s to %s [%s]: %s", message_id, mask_phone(phone_e164), template,
+                    sms_render(template=template, params=params))
+        return message_id
+
+
+def sms_backend() -> SmsBackend:
+    backend_class = import_string(getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND))
+    return backend_class()  # type: ignore[no-any-return]
