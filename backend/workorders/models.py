@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.ids import new_sync_id
 from backend.workorders.states import State, WaitingReason
 
 
@@ -47,6 +48,10 @@ class OrderNumberCounter(models.Model):
 
 
 class WorkOrder(models.Model):
+    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
+    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(_("number"), max_length=20, unique=True)
     project = models.ForeignKey("properties.Project", on_delete=models.PROTECT, related_name="work_orders",
@@ -127,6 +132,10 @@ class WorkOrder(models.Model):
 
 class TimelineEvent(models.Model):
     """An immutable line of an order's history: every state change, assignment, comment and note."""
+    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
+    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -163,6 +172,10 @@ class TimelineEvent(models.Model):
 
 
 class Comment(models.Model):
+    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
+    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="comments", verbose_name=_("work order"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
@@ -181,6 +194,10 @@ class Comment(models.Model):
 
 
 class PartUsage(models.Model):
+    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
+    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="parts", verbose_name=_("work order"))
     name = models.CharField(_("part"), max_length=100)
@@ -254,6 +271,10 @@ class Assignment(models.Model):
 
 
 class Attachment(models.Model):
+    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
+    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments",
                               verbose_name=_("work order"))

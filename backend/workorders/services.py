@@ -143,14 +143,15 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
     return IntakeResult(order=order, duplicates=duplicates)
 
 
-def comment_add(*, actor: Any, order_id: Any, body: str, owner_visible: bool, now: datetime) -> Comment:
+def comment_add(*, actor: Any, order_id: Any, body: str, owner_visible: bool, now: datetime,
+                sync_id: str | None = None) -> Comment:
     body = (body or "").strip()
     if not body or len(body) > MAX_DESCRIPTION:
         raise _invalid("body", _("Write 1 to 2000 characters."))
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
         comment = Comment.objects.create(order=order, author=actor, body=body, owner_visible=owner_visible,
-                                         created_at=now)
+                                         created_at=now, **({"sync_id": sync_id} if sync_id else {}))
         TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.COMMENT, actor=actor,
                                      actor_label=str(actor)[:100], note=body, owner_visible=owner_visible,
                                      data={"comment_id": str(comment.id)}, created_at=now)
@@ -167,7 +168,7 @@ def _ensure_open(order: WorkOrder) -> None:
 
 
 def part_add(*, actor: Any, order_id: Any, name: str, quantity: Decimal, unit_price_yuan: Decimal,
-             now: datetime) -> PartUsage:
+             now: datetime, sync_id: str | None = None) -> PartUsage:
     if quantity <= 0 or unit_price_yuan < 0 or not name.strip():
         raise _invalid("quantity", _("A part needs a name, a positive quantity and a price of at least 0."))
     ensure_role(actor, WORKER_ROLES)
@@ -175,7 +176,8 @@ def part_add(*, actor: Any, order_id: Any, name: str, quantity: Decimal, unit_pr
         order = access_order(actor, order_id, for_update=True)
         _ensure_open(order)
         part = PartUsage.objects.create(order=order, name=name.strip()[:100], quantity=quantity,
-                                        unit_price_yuan=unit_price_yuan, added_by=actor, created_at=now)
+                                        unit_price_yuan=unit_price_yuan, added_by=actor, created_at=now,
+                                        **({"sync_id": sync_id} if sync_id else {}))
         TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=actor,
                                      actor_label=str(actor)[:100], note=f"{part.name} × {quantity}",
                                      data={"part_id": str(part.id), "amount_yuan": str(quantity * unit_price_yuan)},

@@ -39,8 +39,15 @@ def sla_start(*, order: WorkOrder, now: datetime) -> None:
     sla_recompute(order=order, now=now)
 
 
+def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
+    return SlaClockEvent.objects.filter(order=order).order_by("-at", "-id").values_list("at", flat=True).first()
+
+
 def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> None:
     """Called by the state machine for every step; turns steps into clock events."""
+    last = sla_last_event_at(order=order)
+    if last is not None and now < last:
+        now = last  # clock events never go backwards (an offline step may carry an earlier device time)
     if not SlaClockEvent.objects.filter(order=order, kind="started").exists():
         # An order that did not come through intake (imported, created by hand) starts its clocks
         # when it was created.

@@ -90,8 +90,13 @@ def _check_preconditions(order: WorkOrder, frm: str, to: str, changes: dict[str,
 
 def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, note: str = "",
                      device_at: datetime | None = None, changes: dict[str, Any] | None = None,
-                     event_data: dict[str, Any] | None = None) -> WorkOrder:
-    """Moves an order to ``to``; ``changes`` are fields set in the same step (technician, waiting reason...)."""
+                     event_data: dict[str, Any] | None = None, event_id: str | None = None,
+                     clock_at: datetime | None = None) -> WorkOrder:
+    """Moves an order to ``to``; ``changes`` are fields set in the same step (technician, waiting reason...).
+
+    ``event_id`` gives the timeline event a known id (a device's own id for an offline step);
+    ``clock_at`` is when the step counts for the SLA clocks when that is not ``now`` (a plausible
+    device time of an offline step; never earlier than the clocks' last event)."""
     changes = dict(changes or {})
     with transaction.atomic():
         order = WorkOrder.objects.select_for_update().get(id=order_id)
@@ -119,11 +124,11 @@ def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, not
         TimelineEvent.objects.create(
             order=order, kind=TimelineEvent.Kind.STATE, actor=actor.user, actor_label=actor.display()[:100],
             from_state=frm, to_state=to, note=note, data=event_data or {}, created_at=now, device_at=device_at,
-            owner_visible=to in OWNER_VISIBLE_STATES,
+            owner_visible=to in OWNER_VISIBLE_STATES, **({"sync_id": event_id} if event_id else {}),
         )
         from backend.workorders.events import order_changed
         from backend.workorders.sla import sla_on_transition
 
-        sla_on_transition(order=order, frm=frm, to=to, now=now)
+        sla_on_transition(order=order, frm=frm, to=to, now=clock_at or now)
         order_changed(order=order, kind="state", now=now)
     return order

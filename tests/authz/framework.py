@@ -29,6 +29,8 @@ class Call:
     json_body: Any = None
     files: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    raw_body: bytes | None = None  # sent as application/octet-stream
+    headers: dict[str, str] | None = None  # extra WSGI headers, e.g. {"HTTP_UPLOAD_OFFSET": "0"}
 
 
 @dataclass
@@ -57,8 +59,11 @@ class RouteCase:
 
 def perform(method: str, call: Call, headers: dict[str, str] | None = None) -> Any:
     client = Client()
-    headers = headers or {}
+    headers = {**(call.headers or {}), **(headers or {})}
     method = method.lower()
+    if call.raw_body is not None:
+        return getattr(client, method)(call.url, data=call.raw_body, content_type="application/octet-stream",
+                                       **headers)
     if call.files is not None:
         # (file name, bytes, content type) per field: a fresh upload object for every request.
         uploads = {name: _upload(value) for name, value in call.files.items()}

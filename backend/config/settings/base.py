@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "backend.workorders",
     "backend.notifications",
     "mobile_sync",
+    "mobile_sync.uploads",
     "owner_portal",
 ]
 
@@ -157,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
     "grab-offers-sweep": {"task": "workorders.grab_offers_sweep", "schedule": timedelta(seconds=30)},
     "approval-timeouts": {"task": "workorders.approval_timeouts", "schedule": timedelta(seconds=60)},
     "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
+    "sync-uploads-expire": {"task": "mobile_sync.uploads_expire", "schedule": timedelta(minutes=30)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)

@@ -17,3 +17,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Partial uploads of the resumable photo path go to a folder of their own, emptied between runs.
+SYNC_UPLOAD_DIR = VAR_DIR / "test-uploads"

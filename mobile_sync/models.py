@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# A seen_stamp that matches no row: the next pull sends the record again whatever the cursor.
+RESEND = -1
+
+
+class DeviceRecord(models.Model):
+    """A record a device holds: what an incremental pull sends as ``updated`` (never ``created``) and
+    what it must be told to delete when the record leaves the device's scope."""
+
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("accounts.DeviceToken", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("device"))
+    table = models.CharField(_("table"), max_length=40)
+    record_id = models.CharField(_("record id"), max_length=64)
+    # The row's sync stamp when the device last received or wrote it: a push of the row while the
+    # server's stamp differs means someone else changed it since, and the push answers 409.
+    seen_stamp = models.BigIntegerField(_("seen stamp"), default=0)
+
+    class Meta:
+        verbose_name = _("device record")
+        verbose_name_plural = _("device records")
+        constraints = [models.UniqueConstraint(fields=["device", "table", "record_id"], name="uniq_device_record")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.table}/{self.record_id}"
+
+
+class SyncEvent(models.Model):
+    """A state change a device recorded offline, replayed through the state machine; kept whether it was
+    applied or refused (a refusal goes back to the device with its reason)."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        REFUSED = "refused", _("Refused")
+
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("accounts.DeviceToken", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("device"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("technician"))
+    client_id = models.CharField(_("client id"), max_length=64)
+    order = models.ForeignKey("workorders.WorkOrder", on_delete=models.CASCADE, null=True, related_name="sync_events",
+                              verbose_name=_("work order"))
+    order_sync_id = models.CharField(_("work order sync id"), max_length=64)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20)
+    device_at = models.DateTimeField(_("device time"), null=True)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    reason_code = models.CharField(_("reason code"), max_length=60, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    server_at = models.DateTimeField(_("server time"))
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("offline state event")
+        verbose_name_plural = _("offline state events")
+        constraints = [models.UniqueConstraint(fields=["device", "client_id"], name="uniq_sync_event_per_device")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.from_state}->{self.to_state} {self.status}"
+
+
+class PushReceipt(models.Model):
+    """The answer to a push batch, kept so that the same batch sent again changes nothing twice."""
+
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("accounts.DeviceToken", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("device"))
+    batch_sha256 = models.CharField(_("batch SHA-256"), max_length=64)
+    result = models.JSONField(_("result"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("push receipt")
+        verbose_name_plural = _("push receipts")
+        constraints = [models.UniqueConstraint(fields=["device", "batch_sha256"], name="uniq_push_receipt")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.batch_sha256[:12]}"

@@ -1,0 +1,82 @@
+"""The pull side of the WatermelonDB protocol: scoped changes since a cursor, with tombstones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from mobile_sync.cursors import safe_cursor
+from mobile_sync.errors import SchemaTooOld
+from mobile_sync.models import RESEND, DeviceRecord
+from mobile_sync.tables import SCHEMA_VERSION, TABLES, category_rows, prefetch, refused_events, refused_row
+
+
+def _empty() -> dict[str, list[Any]]:
+    return {"created": [], "updated": [], "deleted": []}
+
+
+def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_version: int, now: datetime) -> dict[str, Any]:
+    """Changes in the device's scope since ``last_pulled_at``; rows it already holds go in ``updated``
+    (never ``created``: WatermelonDB would resurrect a row deleted on the phone), rows that left its scope
+    go in ``deleted``."""
+    if schema_version > SCHEMA_VERSION or schema_version < 1:
+        raise SchemaTooOld(details={"server_version": SCHEMA_VERSION, "client_version": schema_version})
+    cursor = safe_cursor()
+    first = last_pulled_at is None
+    known: dict[str, set[str]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for table_name, record_id, stamp in DeviceRecord.objects.filter(device=device).values_list(
+            "table", "record_id", "seen_stamp"):
+        known.setdefault(table_name, set()).add(record_id)
+        seen[(table_name, record_id)] = stamp
+    if first:
+        known = {}
+    changes: dict[str, dict[str, list[Any]]] = {}
+    add: list[DeviceRecord] = []
+    gone: dict[str, set[str]] = {}
+    for table in TABLES:
+        scope = table.scope(user, device)
+        stamps = dict(scope.values_list("sync_id", "sync_stamp"))
+        have = known.get(table.name, set())
+        new_ids = [i for i in stamps if i not in have]
+        # A row the device holds is sent again only if it changed since the version the device has: its stamp
+        # is at or past the cursor (it may have committed late) and differs from the one the device saw.
+        changed_ids = [i for i in stamps if i in have and stamps[i] != seen.get((table.name, i))
+                       and (first or stamps[i] >= last_pulled_at or seen.get((table.name, i)) == RESEND)]  # type: ignore[operator]
+        rows = {r.sync_id: table.row(r) for r in prefetch(table, scope.filter(sync_id__in=new_ids + changed_ids))}
+        entry = _empty()
+        entry["created"] = [rows[i] for i in new_ids if i in rows]
+        entry["updated"] = [rows[i] for i in changed_ids if i in rows]
+        entry["deleted"] = sorted(have - set(stamps))
+        if table.name == "work_order_events":
+            # The device's refused offline steps come back so that nothing it did disappears silently.
+            for event in refused_events(device, now).filter(sync_stamp__gte=0 if first else last_pulled_at):
+                row = refused_row(event)
+                target = "updated" if event.client_id in have else "created"
+                if row["id"] not in stamps:
+                    entry[target].append(row)
+                    stamps[row["id"]] = event.sync_stamp
+            entry["deleted"] = sorted(set(entry["deleted"]) - {e.client_id for e in refused_events(device, now)})
+        changes[table.name] = entry
+        add += [DeviceRecord(device=device, table=table.name, record_id=r["id"], seen_stamp=stamps.get(r["id"], 0))
+                for r in entry["created"] + entry["updated"]]
+        gone[table.name] = set(entry["deleted"])
+    categories = _empty()
+    have_categories = known.get("categories", set())
+    for row in category_rows():
+        if row["id"] not in have_categories:
+            categories["created"].append(row)
+            add.append(DeviceRecord(device=device, table="categories", record_id=row["id"]))
+    changes["categories"] = categories
+    with transaction.atomic():
+        if first:
+            DeviceRecord.objects.filter(device=device).delete()
+        for name, ids in gone.items():
+            if ids:
+                DeviceRecord.objects.filter(device=device, table=name, record_id__in=ids).delete()
+        DeviceRecord.objects.bulk_create(add, update_conflicts=True, unique_fields=["device", "table", "record_id"],
+                                         update_fields=["seen_stamp"], batch_size=1000)
+    timestamp = max(cursor, last_pulled_at or 0, 1)
+    return {"changes": changes, "timestamp": timestamp}

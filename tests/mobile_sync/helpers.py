@@ -1,0 +1,91 @@
+"""A minimal WatermelonDB-like client: pulls, keeps a local copy, records offline changes, pushes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from backend.accounts import services as account_services
+
+ALPHABET = string.digits + string.ascii_letters
+
+
+def client_id() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(16))
+
+
+@dataclass
+class Device:
+    user: Any
+    name: str = "phone"
+    token: str = ""
+    last_pulled_at: int | None = None
+    db: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    outbox: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _row, self.token = account_services.device_token_issue(user=self.user, name=self.name, now=timezone.now())
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}"}
+
+    def pull_raw(self, last_pulled_at: Any = "keep") -> Any:
+        cursor = self.last_pulled_at if last_pulled_at == "keep" else last_pulled_at
+        query = f"?last_pulled_at={'null' if cursor is None else cursor}&schema_version=1&migration=null"
+        return Client().get(f"/api/v1/sync/pull{query}", **self.auth)
+
+    def pull(self) -> dict[str, Any]:
+        response = self.pull_raw()
+        assert response.status_code == 200, response.content
+        body = response.json()
+        for table, entry in body["changes"].items():
+            rows = self.db.setdefault(table, {})
+            for row in entry["created"] + entry["updated"]:
+                local = self.outbox.get(table, {})
+                pending = {r["id"] for r in local.get("created", []) + local.get("updated", [])}
+                if row["id"] not in pending:  # locally changed columns win until pushed
+                    rows[row["id"]] = row
+            for record_id in entry["deleted"]:
+                rows.pop(record_id, None)
+        assert body["timestamp"] >= (self.last_pulled_at or 0)
+        self.last_pulled_at = body["timestamp"]
+        return body
+
+    def record(self, table: str, row: dict[str, Any], kind: str = "created") -> dict[str, Any]:
+        self.db.setdefault(table, {})[row["id"]] = row
+        self.outbox.setdefault(table, {"created": [], "updated": [], "deleted": []})[kind].append(row)
+        return row
+
+    def push_raw(self, changes: dict[str, Any] | None = None) -> Any:
+        changes = changes if changes is not None else self.outbox
+        body = {"changes": changes, "last_pulled_at": self.last_pulled_at}
+        return Client().post(f"/api/v1/sync/push?last_pulled_at={self.last_pulled_at}", data=json.dumps(body),
+                             content_type="application/json", **self.auth)
+
+    def push(self) -> Any:
+        response = self.push_raw()
+        if response.status_code == 200:
+            self.outbox = {}
+        return response
+
+    def sync(self) -> Any:
+        """synchronize(): pull, then push; on 409 the app calls it again."""
+        for _attempt in range(3):
+            self.pull()
+            response = self.push()
+            if response.status_code != 409:
+                return response
+        return response
+
+    def event(self, order_id: str, frm: str, to: str, **extra: Any) -> dict[str, Any]:
+        return self.record("work_order_events", {"id": client_id(), "work_order_id": order_id, "from_state": frm,
+                                                 "to_state": to, "device_at": int(timezone.now().timestamp() * 1000),
+                                                 "note": extra.pop("note", ""), "status": "pending", "reason": None,
+                                                 "server_at": None, "_status": "created", "_changed": "", **extra})
