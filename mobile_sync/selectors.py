@@ -10,7 +10,7 @@ from django.db import transaction
 from mobile_sync.cursors import safe_cursor
 from mobile_sync.errors import SchemaTooOld
 from mobile_sync.models import RESEND, DeviceRecord
-from mobile_sync.tables import SCHEMA_VERSION, TABLES, category_rows, prefetch, refused_events, refused_row
+from mobile_sync.tables import SCHEMA_VERSION, TABLES, category_rows, refused_events, refused_row, table_rows
 
 
 def _empty() -> dict[str, list[Any]]:
@@ -45,7 +45,8 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
         # is at or past the cursor (it may have committed late) and differs from the one the device saw.
         changed_ids = [i for i in stamps if i in have and stamps[i] != seen.get((table.name, i))
                        and (first or stamps[i] >= last_pulled_at or seen.get((table.name, i)) == RESEND)]  # type: ignore[operator]
-        rows = {r.sync_id: table.row(r) for r in prefetch(table, scope.filter(sync_id__in=new_ids + changed_ids))}
+        wanted = scope if first else scope.filter(sync_id__in=new_ids + changed_ids)
+        rows = {r["id"]: r for r in table_rows(table, wanted)} if (new_ids or changed_ids) else {}
         entry = _empty()
         entry["created"] = [rows[i] for i in new_ids if i in rows]
         entry["updated"] = [rows[i] for i in changed_ids if i in rows]
