@@ -58,7 +58,7 @@ def main() -> int:  # noqa: PLR0915 — a linear script
     from backend.properties.models import Unit
     from backend.workorders.models import Comment, TimelineEvent, WorkOrder
     from backend.workorders.numbering import format_number
-    from mobile_sync.models import DeviceRecord
+    from mobile_sync.models import DeviceTable
     from mobile_sync.selectors import sync_pull
     from mobile_sync.services import sync_push
     from mobile_sync.tables import SCOPE_STATES
@@ -145,12 +145,12 @@ def main() -> int:  # noqa: PLR0915 — a linear script
     started = time.perf_counter()
     sync_push(user=tech, device=token, changes=changes, last_pulled_at=cursor_value, now=datetime.now(UTC))
     push_first = time.perf_counter() - started
-    counts = (TimelineEvent.objects.count(), Comment.objects.count(), DeviceRecord.objects.count())
+    counts = (TimelineEvent.objects.count(), Comment.objects.count(), DeviceTable.objects.count())
     started = time.perf_counter()
     again = sync_push(user=tech, device=token, changes=changes, last_pulled_at=cursor_value, now=datetime.now(UTC))
     push_second = time.perf_counter() - started
     assert again["replayed"] and counts == (TimelineEvent.objects.count(), Comment.objects.count(),
-                                            DeviceRecord.objects.count()), "the replay created rows"
+                                            DeviceTable.objects.count()), "the replay created rows"
     replay_ratio = push_second / push_first
 
     today = datetime.now(UTC).date().isoformat()

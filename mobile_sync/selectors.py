@@ -8,8 +8,9 @@ from typing import Any
 from django.db import transaction
 
 from mobile_sync.cursors import safe_cursor
+from mobile_sync.device_state import device_state_load, device_state_save
 from mobile_sync.errors import SchemaTooOld
-from mobile_sync.models import RESEND, DeviceRecord
+from mobile_sync.models import RESEND, DeviceTable
 from mobile_sync.tables import SCHEMA_VERSION, TABLES, category_rows, refused_events, refused_row, table_rows
 
 
@@ -25,17 +26,12 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
         raise SchemaTooOld(details={"server_version": SCHEMA_VERSION, "client_version": schema_version})
     cursor = safe_cursor()
     first = last_pulled_at is None
-    known: dict[str, set[str]] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for table_name, record_id, stamp in DeviceRecord.objects.filter(device=device).values_list(
-            "table", "record_id", "seen_stamp"):
-        known.setdefault(table_name, set()).add(record_id)
-        seen[(table_name, record_id)] = stamp
-    if first:
-        known = {}
+    held = {} if first else device_state_load(device=device)
+    known: dict[str, set[str]] = {name: set(records) for name, records in held.items()}
+    seen: dict[tuple[str, str], int] = {(name, i): stamp for name, records in held.items() for i, stamp in records.items()}
     changes: dict[str, dict[str, list[Any]]] = {}
-    add: list[DeviceRecord] = []
-    gone: dict[str, set[str]] = {}
+    new_state: dict[str, dict[str, int]] = {name: dict(records) for name, records in held.items()}
+    dirty: set[str] = set()
     for table in TABLES:
         scope = table.scope(user, device)
         stamps = dict(scope.values_list("sync_id", "sync_stamp"))
@@ -61,23 +57,24 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
                     stamps[row["id"]] = event.sync_stamp
             entry["deleted"] = sorted(set(entry["deleted"]) - {e.client_id for e in refused_events(device, now)})
         changes[table.name] = entry
-        add += [DeviceRecord(device=device, table=table.name, record_id=r["id"], seen_stamp=stamps.get(r["id"], 0))
-                for r in entry["created"] + entry["updated"]]
-        gone[table.name] = set(entry["deleted"])
+        records = new_state.setdefault(table.name, {})
+        for r in entry["created"] + entry["updated"]:
+            records[r["id"]] = stamps.get(r["id"], 0)
+        for record_id in entry["deleted"]:
+            records.pop(record_id, None)
+        if entry["created"] or entry["updated"] or entry["deleted"] or first:
+            dirty.add(table.name)
     categories = _empty()
     have_categories = known.get("categories", set())
     for row in category_rows():
         if row["id"] not in have_categories:
             categories["created"].append(row)
-            add.append(DeviceRecord(device=device, table="categories", record_id=row["id"]))
+            new_state.setdefault("categories", {})[row["id"]] = 0
+            dirty.add("categories")
     changes["categories"] = categories
     with transaction.atomic():
         if first:
-            DeviceRecord.objects.filter(device=device).delete()
-        for name, ids in gone.items():
-            if ids:
-                DeviceRecord.objects.filter(device=device, table=name, record_id__in=ids).delete()
-        DeviceRecord.objects.bulk_create(add, update_conflicts=True, unique_fields=["device", "table", "record_id"],
-                                         update_fields=["seen_stamp"], batch_size=1000)
+            DeviceTable.objects.filter(device=device).exclude(table__in=dirty).delete()
+        device_state_save(device=device, state=new_state, tables=dirty)
     timestamp = max(cursor, last_pulled_at or 0, 1)
     return {"changes": changes, "timestamp": timestamp}

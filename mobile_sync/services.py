@@ -30,8 +30,9 @@ from backend.workorders.services import comment_add, part_add, technician_status
 from backend.workorders.sla import sla_last_event_at
 from backend.workorders.states import State
 from backend.workorders.transitions import Actor, order_transition
+from mobile_sync.device_state import device_state_load, device_state_save
 from mobile_sync.errors import InvalidSyncBatch, SyncConflict
-from mobile_sync.models import RESEND, DeviceRecord, PushReceipt, SyncEvent
+from mobile_sync.models import RESEND, PushReceipt, SyncEvent
 from mobile_sync.tables import ALL_TABLE_NAMES
 
 READ_ONLY = frozenset({"projects", "units", "categories", "attachments"})
@@ -88,6 +89,9 @@ class _Push:
         self.refused: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.touched: dict[tuple[str, str], None] = {}
+        # What the device holds, locked for the push: two syncs of one device never interleave.
+        self.held = device_state_load(device=device, for_update=True)
+        self.dirty: set[str] = set()
 
     def refuse(self, table: str, record_id: str, code: str, reason: str = "") -> None:
         self.refused.append({"table": table, "id": record_id, "code": code, "reason": reason})
@@ -101,8 +105,7 @@ class _Push:
             ids = [r["id"] for r in rows]
             if not ids:
                 continue
-            seen = dict(DeviceRecord.objects.filter(device=self.device, table=name, record_id__in=ids)
-                        .values_list("record_id", "seen_stamp"))
+            seen = self.held.get(name, {})
             current = dict(MODELS[name].objects.filter(sync_id__in=ids).values_list("sync_id", "sync_stamp"))
             conflicts += [{"table": name, "id": i} for i, stamp in current.items() if i in seen and seen[i] != stamp]
         if conflicts:
@@ -223,7 +226,8 @@ class _Push:
                                          actor_label=str(self.user)[:100], note=f"part removed: {part.name}",
                                          created_at=self.now, data={"part": part.sync_id})
             part.delete()
-            DeviceRecord.objects.filter(device=self.device, table="part_usages", record_id=record_id).delete()
+            self.held.get("part_usages", {}).pop(record_id, None)
+            self.dirty.add("part_usages")
 
     def profile(self, entry: dict[str, list[Any]]) -> None:
         for row in entry.get("created", []) + entry.get("updated", []):
@@ -246,13 +250,13 @@ class _Push:
         """What the device now holds. Every record this push touched (an order its steps moved or failed to
         move, a comment or part it wrote or that was refused) is marked to be sent back by the next pull,
         so the phone replaces its optimistic copy with the server's."""
-        records = [DeviceRecord(device=self.device, table=name, record_id=record_id, seen_stamp=RESEND)
-                   for (name, record_id) in self.touched]
+        for (name, record_id) in self.touched:
+            self.held.setdefault(name, {})[record_id] = RESEND
+            self.dirty.add(name)
         for event in self.events:
-            records.append(DeviceRecord(device=self.device, table="work_order_events", record_id=event["id"],
-                                        seen_stamp=RESEND))
-        DeviceRecord.objects.bulk_create(records, update_conflicts=True, unique_fields=["device", "table", "record_id"],
-                                         update_fields=["seen_stamp"])
+            self.held.setdefault("work_order_events", {})[event["id"]] = RESEND
+            self.dirty.add("work_order_events")
+        device_state_save(device=self.device, state=self.held, tables=self.dirty)
 
 
 def batch_digest(changes: Any, last_pulled_at: int | None) -> str:
@@ -267,8 +271,8 @@ def sync_push(*, user: Any, device: Any, changes: Any, last_pulled_at: int | Non
     stored = PushReceipt.objects.filter(device=device, batch_sha256=digest).values_list("result", flat=True).first()
     if stored is not None:
         return {**stored, "replayed": True}
-    push = _Push(user=user, device=device, now=now)
     with transaction.atomic():
+        push = _Push(user=user, device=device, now=now)
         push.check_conflicts(changes)
         for name in sorted(READ_ONLY & set(changes)):
             entry = changes[name]
