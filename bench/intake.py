@@ -25,17 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def _prepare_database() -> tuple[str, bool]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        return url, False
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS anxin_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE anxin_bench")
-    return "postgres://postgres@127.0.0.1:5432/anxin_bench", True
+from bench.pg import bench_database, drop_bench_database  # noqa: E402
 
 
 def main() -> int:
@@ -44,7 +34,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    url, created = _prepare_database()
+    url, created = bench_database("anxin_bench")
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # the channel layer stays in memory: this measures the database path
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.settings.base")
@@ -56,6 +46,7 @@ def main() -> int:
     from django.utils import timezone
 
     from backend.accounts.models import User
+    from backend.core.ids import new_sync_id
     from backend.properties.models import Unit
     from backend.workorders.models import WorkOrder
     from backend.workorders.services import order_intake
@@ -80,7 +71,8 @@ def main() -> int:
         cols = ["id", "number", "project_id", "building_id", "unit_id", "contact_name", "contact_phone", "channel",
                 "category_code", "priority", "description", "location_detail", "preferred_slots",
                 "warranty_verdict", "warranty_reason", "state", "waiting_reason", "definitions_version",
-                "routing_explanation", "rating_comment", "created_at", "updated_at", "revision"]
+                "routing_explanation", "rating_comment", "created_at", "updated_at", "revision", "sync_id",
+                "sync_stamp"]
         sql = (f"INSERT INTO workorders_workorder ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})")
         dsn = connection.get_connection_params()
         with psycopg.connect(**{k: v for k, v in dsn.items() if k in {"dbname", "user", "host", "port", "password"}},
@@ -91,7 +83,7 @@ def main() -> int:
                 raw.execute(sql, (uuid.uuid4(), f"B{uuid.uuid4().hex[:18]}", order.project_id,
                                   order.building_id, unit_id, "张女士", "+8613800138000", "phone", "drainage", "P3",
                                   "厨房下水道堵塞，有异味", "", "[]", "unknown", "", "submitted", "",
-                                  order.definitions_version, "{}", "", now, now, 1))
+                                  order.definitions_version, "{}", "", now, now, 1, new_sync_id(), 0))
             return len(units) / (time.perf_counter() - started)
 
     intake_round()  # warm-up: caches, the definition set, first-day counter row
@@ -107,8 +99,7 @@ def main() -> int:
     print(f"| intake_vs_insert | {ratio:.2f} | >= 0.3 | {datetime.now(UTC).date().isoformat()} | .venv/bin/python bench/intake.py |")
     connection.close()
     if created:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS anxin_bench WITH (FORCE)")
+        drop_bench_database("anxin_bench")
     return 0
 
 

@@ -23,26 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson  # noqa: E402
-import psycopg  # noqa: E402
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def _database() -> tuple[str, bool]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        return url, False
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS anxin_bench_sync WITH (FORCE)")
-        conn.execute("CREATE DATABASE anxin_bench_sync")
-    return "postgres://postgres@127.0.0.1:5432/anxin_bench_sync", True
+from bench.pg import bench_database, drop_bench_database  # noqa: E402
 
 
 def main() -> int:  # noqa: PLR0915 — a linear script
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10_000)
     args = parser.parse_args()
-    url, created = _database()
+    url, created = bench_database("anxin_bench_sync")
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.settings.base")
@@ -162,8 +151,7 @@ def main() -> int:  # noqa: PLR0915 — a linear script
     print(f"| sync_replay_ratio | {replay_ratio:.3f} | <= 0.2 | {today} | .venv/bin/python bench/sync_pull.py |")
     connection.close()
     if created:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS anxin_bench_sync WITH (FORCE)")
+        drop_bench_database("anxin_bench_sync")
     return 0
 
 
