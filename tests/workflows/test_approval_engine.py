@@ -55,7 +55,7 @@ def big(definitions, now):
     return start_approval(definitions, subject("8000"), resolve=resolve, now=now, instance_id="A-1")
 
 
-def refused(state, event, when, code):
+def assert_refused(state, event, when, code):
     before = state.model_dump()
     with pytest.raises(ApprovalError) as error:
         apply_event(state, event, when)
@@ -119,24 +119,24 @@ def test_a_rejection_ends_the_instance_with_its_reason(big, now):
     assert transition.state.status == "rejected" and transition.state.reason == "报价高于市场价"
     assert transition.effects == (StepCompleted(1, "rejected"), CancelTimeout(1),
                                   Completed("rejected", "报价高于市场价", "fin-chen"))
-    refused(transition.state, Approve("dir-zhao"), now, "approval.closed")
+    assert_refused(transition.state, Approve("dir-zhao"), now, "approval.closed")
 
 
 def test_a_rejection_without_a_reason_is_refused(big, now):
-    refused(big.state, Reject("mgr-wang", "   "), now, "approval.reason_required")
+    assert_refused(big.state, Reject("mgr-wang", "   "), now, "approval.reason_required")
 
 
 def test_the_requester_is_never_an_approver_of_their_own_estimate(definitions, now):
     transition = start_approval(definitions, subject("8000", requester="mgr-wang"), resolve=resolve, now=now,
                                 instance_id="A-2")
     assert transition.state.steps[0].approvers == ("mgr-li",)
-    refused(transition.state, Approve("mgr-wang"), now, "approval.self_approval")
+    assert_refused(transition.state, Approve("mgr-wang"), now, "approval.self_approval")
 
 
 def test_strangers_and_second_signatures_are_refused(big, now):
-    refused(big.state, Approve("fin-chen"), now, "approval.not_an_approver")
+    assert_refused(big.state, Approve("fin-chen"), now, "approval.not_an_approver")
     state = apply_event(apply_event(big.state, Approve("mgr-wang"), now).state, Approve("fin-chen"), now).state
-    refused(state, Approve("fin-chen"), now, "approval.already_signed")
+    assert_refused(state, Approve("fin-chen"), now, "approval.already_signed")
 
 
 def test_a_delegate_decides_in_place_of_the_delegator(big, now):
@@ -145,23 +145,23 @@ def test_a_delegate_decides_in_place_of_the_delegator(big, now):
     assert transition.effects == (NotifyApprovers(1, ("fin-zhou",), "delegated"),)
     state = transition.state
     assert state.steps[1].approvers == ("fin-chen", "fin-zhou", "dir-zhao")
-    refused(state, Approve("fin-sun"), now, "approval.not_an_approver")
+    assert_refused(state, Approve("fin-sun"), now, "approval.not_an_approver")
     for approver in ("fin-chen", "fin-zhou", "dir-zhao"):
         state = apply_event(state, Approve(approver), now).state
     assert state.status == "approved"
 
 
 def test_delegation_to_the_requester_or_an_existing_approver_or_by_someone_else_is_refused(big, now):
-    refused(big.state, Delegate("mgr-wang", "mgr-wang", "tech-liu"), now, "approval.self_approval")
-    refused(big.state, Delegate("mgr-wang", "mgr-wang", "mgr-li"), now, "approval.already_approver")
-    refused(big.state, Delegate("mgr-li", "mgr-wang", "someone"), now, "approval.cannot_delegate")
-    refused(big.state, Delegate("fin-chen", "fin-chen", "someone"), now, "approval.not_pending")
+    assert_refused(big.state, Delegate("mgr-wang", "mgr-wang", "tech-liu"), now, "approval.self_approval")
+    assert_refused(big.state, Delegate("mgr-wang", "mgr-wang", "mgr-li"), now, "approval.already_approver")
+    assert_refused(big.state, Delegate("mgr-li", "mgr-wang", "someone"), now, "approval.cannot_delegate")
+    assert_refused(big.state, Delegate("fin-chen", "fin-chen", "someone"), now, "approval.not_pending")
 
 
 def test_a_timeout_escalates_once_then_reminds_and_the_escalation_contact_may_delegate(big, now):
     due = now + timedelta(hours=24)
-    refused(big.state, Timeout(0), due - timedelta(seconds=1), "approval.stale_timeout")
-    refused(big.state, Timeout(1), due, "approval.stale_timeout")
+    assert_refused(big.state, Timeout(0), due - timedelta(seconds=1), "approval.stale_timeout")
+    assert_refused(big.state, Timeout(1), due, "approval.stale_timeout")
     escalated = apply_event(big.state, Timeout(0), due)
     assert escalated.effects == (Escalated(0, ("dir-zhao",), ("mgr-wang", "mgr-li")),
                                  NotifyApprovers(0, ("dir-zhao",), "escalated"),
@@ -185,7 +185,7 @@ def test_a_step_configured_to_reject_on_timeout_rejects_with_a_reason(default_te
 
 
 def test_only_the_requester_can_withdraw_an_estimate(big, now):
-    refused(big.state, Cancel("mgr-wang", "不需要了"), now, "approval.not_requester")
+    assert_refused(big.state, Cancel("mgr-wang", "不需要了"), now, "approval.not_requester")
     transition = apply_event(big.state, Cancel("tech-liu", "业主自行维修"), now)
     assert transition.state.status == "cancelled"
     assert transition.effects == (CancelTimeout(0), Completed("cancelled", "业主自行维修", "tech-liu"))
