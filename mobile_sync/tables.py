@@ -133,10 +133,10 @@ def _unit_row(u: dict[str, Any]) -> dict[str, Any]:
             "owner_name": owner[0] if owner else None, "owner_phone": mask_phone(owner[1]) if owner else None}
 
 
-def unit_owners(unit_ids: list[Any]) -> dict[Any, tuple[str, str]]:
-    """The current owner of each unit (the primary contact first): one query for all units."""
+def unit_owners(units: QuerySet[Unit]) -> dict[Any, tuple[str, str]]:
+    """The current owner of each unit (the primary contact first): one query, the units as a subquery."""
     owners: dict[Any, tuple[str, str]] = {}
-    rows = Ownership.objects.filter(unit_id__in=unit_ids, end_date__isnull=True).order_by(
+    rows = Ownership.objects.filter(unit_id__in=units.values("id"), end_date__isnull=True).order_by(
         "unit_id", "-is_primary_contact", "start_date").values_list("unit_id", "owner__name", "owner__phone")
     for unit_id, name, phone in rows:
         owners.setdefault(unit_id, (name, phone))
@@ -219,7 +219,7 @@ ALL_TABLE_NAMES = (*(t.name for t in TABLES), "categories")
 def table_rows(table: Table, qs: QuerySet[Any]) -> list[dict[str, Any]]:
     values = list(qs.values(*table.lookups))
     if table.name == "units":
-        owners = unit_owners([v["id"] for v in values])
+        owners = unit_owners(qs)
         for v in values:
             v["owner"] = owners.get(v["id"])
     return [table.row(v) for v in values]
