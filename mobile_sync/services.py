@@ -92,6 +92,20 @@ class _Push:
         # What the device holds, locked for the push: two syncs of one device never interleave.
         self.held = device_state_load(device=device, for_update=True)
         self.dirty: set[str] = set()
+        self._orders: dict[str, WorkOrder | None] = {}
+
+    def prefetch_orders(self, changes: dict[str, dict[str, list[Any]]]) -> None:
+        """One query for every order the batch names, instead of one per row."""
+        ids = {str(r.get("work_order_id") or "") for entry in changes.values()
+               for r in entry.get("created", []) + entry.get("updated", [])} - {""}
+        self._orders = dict.fromkeys(ids)
+        self._orders.update({o.sync_id: o for o in WorkOrder.objects.filter(sync_id__in=ids)})
+
+    def order(self, row: dict[str, Any]) -> WorkOrder | None:
+        sync_id = str(row.get("work_order_id") or "")
+        if sync_id not in self._orders:
+            self._orders[sync_id] = WorkOrder.objects.filter(sync_id=sync_id).first()
+        return self._orders[sync_id]
 
     def refuse(self, table: str, record_id: str, code: str, reason: str = "") -> None:
         self.refused.append({"table": table, "id": record_id, "code": code, "reason": reason})
@@ -114,11 +128,13 @@ class _Push:
     # --- events ----------------------------------------------------------------------------------
     def replay_events(self, rows: list[dict[str, Any]]) -> None:
         ordered = sorted(enumerate(rows), key=lambda p: (_from_ms(p[1].get("device_at")) or self.now, p[0]))
+        ids = [row["id"] for row in rows]
+        done = set(SyncEvent.objects.filter(device=self.device, client_id__in=ids).values_list("client_id", flat=True))
+        done |= set(TimelineEvent.objects.filter(sync_id__in=ids).values_list("sync_id", flat=True))
         for _index, row in ordered:
-            client_id = row["id"]
-            if SyncEvent.objects.filter(device=self.device, client_id=client_id).exists() or \
-                    TimelineEvent.objects.filter(sync_id=client_id).exists():
+            if row["id"] in done:
                 continue  # replayed already: idempotent
+            done.add(row["id"])
             self._replay(row)
 
     def _plausible(self, order: WorkOrder, device_at: datetime | None) -> datetime | None:
@@ -134,7 +150,7 @@ class _Push:
     def _replay(self, row: dict[str, Any]) -> None:
         client_id, to = row["id"], str(row.get("to_state") or "")
         device_at = _from_ms(row.get("device_at"))
-        order = WorkOrder.objects.filter(sync_id=str(row.get("work_order_id") or "")).first()
+        order = self.order(row)
         record = SyncEvent(device=self.device, user=self.user, client_id=client_id, order=order,
                            order_sync_id=str(row.get("work_order_id") or "")[:64],
                            from_state=str(row.get("from_state") or "")[:20], to_state=to[:20], device_at=device_at,
@@ -154,6 +170,7 @@ class _Push:
                                      clock_at=self._plausible(order, device_at),
                                      event_data={"offline": True, "device": self.device.name})
                 record.status = SyncEvent.Status.APPLIED
+                self._orders.pop(order.sync_id, None)  # its state moved: read it again when next named
             except AppError as exc:
                 record.status, record.reason_code, record.reason = SyncEvent.Status.REFUSED, exc.code, str(exc.message)
                 TimelineEvent.objects.create(
@@ -169,7 +186,7 @@ class _Push:
             existing = Comment.objects.filter(sync_id=row["id"]).first()
             body, visible = str(row.get("body") or ""), bool(row.get("owner_visible"))
             if existing is None:
-                order = WorkOrder.objects.filter(sync_id=str(row.get("work_order_id") or "")).first()
+                order = self.order(row)
                 if not is_sync_id(row["id"]) or order is None:
                     self.refuse("comments", row["id"], "invalid", "unknown order or malformed id")
                     continue
@@ -198,7 +215,7 @@ class _Push:
                 self.refuse("part_usages", row["id"], "invalid", "quantity and price must be numbers")
                 continue
             if existing is None:
-                order = WorkOrder.objects.filter(sync_id=str(row.get("work_order_id") or "")).first()
+                order = self.order(row)
                 if not is_sync_id(row["id"]) or order is None:
                     self.refuse("part_usages", row["id"], "invalid", "unknown order or malformed id")
                     continue
@@ -274,6 +291,7 @@ def sync_push(*, user: Any, device: Any, changes: Any, last_pulled_at: int | Non
     with transaction.atomic():
         push = _Push(user=user, device=device, now=now)
         push.check_conflicts(changes)
+        push.prefetch_orders(changes)
         for name in sorted(READ_ONLY & set(changes)):
             entry = changes[name]
             for row in entry.get("created", []) + entry.get("updated", []):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.roles import Role
-from backend.core.ids import new_sync_id
+from backend.core.models import SyncTracked
 
 
 class User(AbstractUser):
@@ -65,11 +65,7 @@ class Team(models.Model):
         return self.name
 
 
-class TechnicianProfile(models.Model):
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+class TechnicianProfile(SyncTracked):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="technician_profile",
                                 verbose_name=_("user"))
     employee_no = models.CharField(_("employee number"), max_length=30, blank=True)

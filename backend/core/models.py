@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.ids import new_sync_id
+
 
 class Heartbeat(models.Model):
     """The last time a periodic process proved it is alive (one row per process kind)."""
@@ -17,3 +19,14 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SyncTracked(models.Model):
+    """A row offline devices hold: the 16-character id they know it by, and the stamp of the transaction
+    that last wrote it (set by a database trigger, see mobile_sync/migrations), from which pulls are computed."""
+
+    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
+    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True

@@ -6,15 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.core.ids import new_sync_id
+from backend.core.models import SyncTracked
 
 
-class Project(models.Model):
+class Project(SyncTracked):
     """A development (楼盘)."""
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.SlugField(_("code"), max_length=50, unique=True)
@@ -69,12 +65,8 @@ class HandoverStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
 
 
-class Unit(models.Model):
+class Unit(SyncTracked):
     """A unit (房号) in a building."""
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("building"))

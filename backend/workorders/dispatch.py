@@ -8,6 +8,7 @@ row, the stored explanation, a grab offer with its countdown task.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -126,6 +127,26 @@ def _apply_assignee(*, order: WorkOrder, actor: Actor, team: Team | None, techni
     return order
 
 
+class LockedCursors(Mapping[str, str]):
+    """Round-robin cursors read on demand: only the team the rules chose has its row locked, so intakes
+    routed to different teams do not wait for each other."""
+
+    def __getitem__(self, team_code: str) -> str:
+        row = RoutingCursor.objects.select_for_update().filter(team_code=team_code).first()
+        if row is None:
+            raise KeyError(team_code)
+        return row.cursor
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True  # not "empty": its rows are only read when asked for
+
+
 def _store_cursor(decision: RoutingDecision) -> None:
     if decision.cursor is not None:
         RoutingCursor.objects.update_or_create(team_code=decision.cursor_key, defaults={"cursor": decision.cursor})
@@ -138,9 +159,8 @@ def order_route(*, order_id: Any, now: datetime) -> WorkOrder:
         order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project", "building").get(id=order_id)
         if order.state not in ASSIGNABLE_FROM:
             raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
-        team_code_cursor = {c.team_code: c.cursor for c in RoutingCursor.objects.select_for_update()}
         decision = route(definitions, order_facts(order), lambda code: candidates_snapshot(team_code=code), now=now,
-                         cursors=team_code_cursor)
+                         cursors=LockedCursors())
         _store_cursor(decision)
         team = Team.objects.filter(code=decision.team).first()
         explanation = to_jsonable(decision.explanation)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.core.ids import new_sync_id
+from backend.core.models import SyncTracked
 from backend.workorders.states import State, WaitingReason
 
 
@@ -47,11 +47,7 @@ class OrderNumberCounter(models.Model):
         return f"{self.day}: {self.last_value}"
 
 
-class WorkOrder(models.Model):
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+class WorkOrder(SyncTracked):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(_("number"), max_length=20, unique=True)
     project = models.ForeignKey("properties.Project", on_delete=models.PROTECT, related_name="work_orders",
@@ -130,12 +126,8 @@ class WorkOrder(models.Model):
         return self.number
 
 
-class TimelineEvent(models.Model):
+class TimelineEvent(SyncTracked):
     """An immutable line of an order's history: every state change, assignment, comment and note."""
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -171,11 +163,7 @@ class TimelineEvent(models.Model):
         return f"{self.order_id} {self.kind} {self.from_state}->{self.to_state}"
 
 
-class Comment(models.Model):
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+class Comment(SyncTracked):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="comments", verbose_name=_("work order"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
@@ -193,11 +181,7 @@ class Comment(models.Model):
         return self.body[:40]
 
 
-class PartUsage(models.Model):
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+class PartUsage(SyncTracked):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="parts", verbose_name=_("work order"))
     name = models.CharField(_("part"), max_length=100)
@@ -270,11 +254,7 @@ class Assignment(models.Model):
         return f"{self.order_id} → {self.technician_id or self.team_id}"
 
 
-class Attachment(models.Model):
-    # The id offline devices know the row by, and the stamp of the transaction that last wrote it
-    # (set by a database trigger: see mobile_sync/migrations), from which sync pulls are computed.
-    sync_id = models.CharField(_("sync id"), max_length=16, unique=True, default=new_sync_id, editable=False)
-    sync_stamp = models.BigIntegerField(_("sync stamp"), default=0, editable=False, db_index=True)
+class Attachment(SyncTracked):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments",
                               verbose_name=_("work order"))

@@ -19,6 +19,7 @@ def notify_users(*, user_ids: list[str], template: str, context: dict[str, Any])
     rows = Notification.objects.bulk_create(
         [Notification(user_id=uid, template=template, context=context, created_at=now) for uid in user_ids]
     )
-    for uid in user_ids:
-        send_after_commit([group_for_user(uid)], {"type": "notification", "template": template, **context})
+    # One broadcast after commit reaches every recipient's channel.
+    send_after_commit([group_for_user(uid) for uid in user_ids], {"type": "notification", "template": template,
+                                                                 **context})
     return rows

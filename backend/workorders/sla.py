@@ -30,13 +30,18 @@ PAUSE_REASONS: dict[str, str] = {WaitingReason.OWNER: "waiting_owner", WaitingRe
 STOPPED_STATES = frozenset({State.CANCELLED, State.REJECTED})
 
 
-def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> None:
-    SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> SlaClockEvent:
+    return SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+
+
+def _history(order: WorkOrder) -> list[SlaClockEvent]:
+    """The order's clock events, oldest first: read once per change and passed along."""
+    return list(SlaClockEvent.objects.filter(order=order).order_by("at", "id"))
 
 
 def sla_start(*, order: WorkOrder, now: datetime) -> None:
-    _record(order, "started", now, category_code=order.category_code, priority=order.priority)
-    sla_recompute(order=order, now=now)
+    started = _record(order, "started", now, category_code=order.category_code, priority=order.priority)
+    sla_recompute(order=order, now=now, history=[started])
 
 
 def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
@@ -45,14 +50,15 @@ def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
 
 def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> None:
     """Called by the state machine for every step; turns steps into clock events."""
-    last = sla_last_event_at(order=order)
-    if last is not None and now < last:
-        now = last  # clock events never go backwards (an offline step may carry an earlier device time)
-    if not SlaClockEvent.objects.filter(order=order, kind="started").exists():
+    history = _history(order)
+    if history and now < history[-1].at:
+        now = history[-1].at  # clock events never go backwards (an offline step may carry an earlier device time)
+    if not any(e.kind == "started" for e in history):
         # An order that did not come through intake (imported, created by hand) starts its clocks
         # when it was created.
-        _record(order, "started", order.created_at, category_code=order.category_code, priority=order.priority)
-    paused, resolved, responded = _clock_state(order)
+        history.insert(0, _record(order, "started", order.created_at, category_code=order.category_code,
+                                  priority=order.priority))
+    paused, resolved, responded = _clock_state(history)
     kinds: list[tuple[str, dict[str, Any]]] = []
     # Only events that are consistent with the clock's own history are recorded (an order created by
     # an import may enter the machine in any state).
@@ -68,12 +74,11 @@ def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> 
         kinds.append(("resolved", {}))
     if to == State.REOPENED and resolved:
         kinds.append(("reopened", {}))
-    for kind, fields in kinds:
-        _record(order, kind, now, **fields)
+    history += [_record(order, kind, now, **fields) for kind, fields in kinds]
     if to in STOPPED_STATES:
         sla_stop(order=order, now=now)
     elif kinds:
-        sla_recompute(order=order, now=now)
+        sla_recompute(order=order, now=now, history=history)
 
 
 def sla_on_priority_change(*, order: WorkOrder, now: datetime) -> None:
@@ -81,34 +86,33 @@ def sla_on_priority_change(*, order: WorkOrder, now: datetime) -> None:
     sla_recompute(order=order, now=now)
 
 
-def _clock_state(order: WorkOrder) -> tuple[bool, bool, bool]:
+def _clock_state(history: list[SlaClockEvent]) -> tuple[bool, bool, bool]:
     """(paused, resolved, responded in the current cycle) from the order's clock events."""
     paused = resolved = responded = False
-    for kind in SlaClockEvent.objects.filter(order=order).order_by("at", "id").values_list("kind", flat=True):
-        if kind == "paused":
+    for event in history:
+        if event.kind == "paused":
             paused = True
-        elif kind == "resumed":
+        elif event.kind == "resumed":
             paused = False
-        elif kind == "resolved":
+        elif event.kind == "resolved":
             resolved, paused = True, False
-        elif kind == "reopened":
+        elif event.kind == "reopened":
             resolved = responded = False
-        elif kind == "responded":
+        elif event.kind == "responded":
             responded = True
     return paused, resolved, responded
 
 
-def _events(order: WorkOrder) -> list[SlaEvent]:
-    events = []
-    for row in SlaClockEvent.objects.filter(order=order).order_by("at", "id"):
-        events.append(SlaEvent(kind=row.kind, at=row.at, category=row.category_code or None,  # type: ignore[arg-type]
-                               priority=row.priority or None, reason=row.reason or None))  # type: ignore[arg-type]
-    return events
+def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
+    return [SlaEvent(kind=row.kind, at=row.at, category=row.category_code or None,  # type: ignore[arg-type]
+                     priority=row.priority or None, reason=row.reason or None)  # type: ignore[arg-type]
+            for row in history]
 
 
-def sla_recompute(*, order: WorkOrder, now: datetime) -> None:
+def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
     """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
-    schedule = compute_schedule(active_definitions(), _events(order), now)
+    schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
+                                now)
     with transaction.atomic():
         deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []

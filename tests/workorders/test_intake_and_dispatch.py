@@ -187,3 +187,12 @@ def test_dispatcher_override_needs_a_reason_and_is_on_the_timeline():
     assert event.note == "原师傅请假" and event.actor_id == dispatcher.id
     history = list(Assignment.objects.filter(order=order).order_by("id"))
     assert len(history) == 2 and history[0].ended_at is not None and history[1].method == "dispatcher"
+
+
+@pytest.mark.django_db
+def test_routing_reads_a_teams_round_robin_cursor_only_when_asked():
+    from backend.workorders.dispatch import LockedCursors
+    from backend.workorders.models import RoutingCursor
+    RoutingCursor.objects.create(team_code="public-area-team", cursor="someone")
+    cursors = LockedCursors()
+    assert cursors and cursors.get("public-area-team") == "someone" and cursors.get("gas-team") is None
