@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from workflows.definition_set import DefinitionSet
 from workflows.loader import load_default_definitions
 
 
-@lru_cache(maxsize=1)
 def active_definitions() -> DefinitionSet:
-    """The shipped defaults, loaded and checked once per process. Orders store ``version``."""
+    """The rule set in force: the shipped defaults (the loader caches them per process). Orders store
+    ``version``. The one place to change when definitions come from the database."""
     return load_default_definitions()
 
 
