@@ -1,39 +1,460 @@
-"""The homeowner's side of a QR code: what a phone shows after scanning the label on a door.
+"""The homeowner's pages behind a QR code: verify a phone, report with photos, follow the repair.
 
-Reporting and tracking come later; this page names the place and tells the owner how to reach
-customer service. A replaced (410) or unknown (404) code gets a friendly page, never an error dump.
+Views parse the request, call one service or selector and render. Pages are server-rendered and
+work without JavaScript; ``portal.js`` adds photo resizing, article suggestions, the "add to the
+existing report?" offer and live updates. Requests sent by that script (``X-Requested-With:
+fetch``) get JSON in the error contract instead of a page.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from uuid import UUID
 
-from backend.core.errors import RateLimited
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from backend.core.errors import AppError, NotFound, RateLimited
 from backend.core.ratelimit import client_ip, rate_limit_hit
 from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
+from backend.properties.identity import mask_phone
 from backend.properties.qr import qr_resolve
+from backend.workorders import owner as owner_services
+from backend.workorders.owner import OwnerIdentity
+from owner_portal import selectors, services
+from owner_portal.models import Article
+
+SESSION_OWNER = "portal_owner"
+SESSION_OTP = "portal_otp"
+SESSION_VISIT = "portal_visit"
+SESSION_AGE_SECONDS = 30 * 24 * 3600
+
+
+# --- plumbing
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _error_json(exc: AppError) -> JsonResponse:
+    response = JsonResponse(exc.as_body(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
+    return response
+
+
+def _message_of(exc: AppError) -> str:
+    errors = exc.details.get("errors") if isinstance(exc.details, dict) else None
+    if errors:
+        return "；".join(str(e.get("reason")) for e in errors)
+    if isinstance(exc, RateLimited):
+        return _("Too many attempts. Please wait %(seconds)s seconds and try again.") % {
+            "seconds": exc.details.get("retry_after_seconds", 60)}
+    return str(exc.message)
+
+
+def _noindex(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _unavailable(request: HttpRequest, reason: str, status: int, **context: object) -> HttpResponse:
-    return render(request, "owner_portal/qr_unavailable.html", {"reason": reason, **context}, status=status)
+    return _noindex(render(request, "owner_portal/qr_unavailable.html", {"reason": reason, **context}, status=status))
+
+
+def portal_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every public endpoint is rate limited per address (reads and writes separately); a miss of any
+    kind (forged token, another owner's order) is a friendly 404 page or the error contract."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            name = "portal_read" if request.method in {"GET", "HEAD"} else "portal_write"
+            rate_limit_hit(name=name, identifiers=[f"ip:{client_ip(request)}"])
+            return _noindex(view(request, *args, **kwargs))
+        except RateLimited as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            response = _unavailable(request, "rate_limited", 429, retry_after=exc.details.get("retry_after_seconds"))
+            response["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
+            return response
+        except QrTokenRevoked:
+            return _unavailable(request, "revoked", 410)
+        except QrTokenInvalid:
+            return _unavailable(request, "invalid", 404)
+        except NotFound as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            return _unavailable(request, "not_found", 404)
+
+    return wrapper
+
+
+def identity_of(request: HttpRequest) -> OwnerIdentity | None:
+    data = request.session.get(SESSION_OWNER)
+    if not isinstance(data, dict) or not data.get("phone"):
+        return None
+    owner_id = data.get("owner_id")
+    return OwnerIdentity(phone=data["phone"], owner_id=UUID(owner_id) if owner_id else None, name=data.get("name", ""))
+
+
+def _visit(request: HttpRequest) -> str:
+    visit = request.session.get(SESSION_VISIT)
+    if not visit:
+        visit = secrets.token_urlsafe(16)
+        request.session[SESSION_VISIT] = visit
+    return str(visit)
+
+
+def _needs_identity(request: HttpRequest, *, token: str | None = None) -> HttpResponse:
+    if _wants_json(request):
+        from owner_portal.errors import NotVerified
+
+        return _error_json(NotVerified())
+    nxt = request.get_full_path()
+    if token:
+        return redirect(f"{reverse('owner_portal:verify', args=[token])}?next={nxt}")
+    return redirect(f"{reverse('owner_portal:login')}?next={nxt}")
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=False) \
+            and nxt.startswith("/"):
+        return nxt
+    return fallback
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _language() -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+# --- the scanned code
 
 
 @require_safe
+@portal_limited
 def qr_landing(request: HttpRequest, token: str) -> HttpResponse:
+    rate_limit_hit(name="qr_resolve", identifiers=[f"ip:{client_ip(request)}"])
+    place = qr_resolve(token=token)
+    return render(request, "owner_portal/qr_place.html", {"place": place, "token": token,
+                                                          "identity": identity_of(request)})
+
+
+@require_http_methods(["GET", "POST"])
+@portal_limited
+def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
+    """Phone → 6-digit code by SMS → the session is scoped to that owner's homes."""
+    place = qr_resolve(token=token) if token else None
+    fallback = reverse("owner_portal:report", args=[token]) if token else reverse("owner_portal:orders")
+    nxt = _safe_next(request, fallback)
+    context: dict[str, Any] = {"place": place, "token": token, "next": nxt, "step": "phone", "error": "",
+                               "phone": ""}
+    pending = request.session.get(SESSION_OTP)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "send":
+                context["phone"] = request.POST.get("phone", "")[:20]
+                challenge = services.otp_request(phone=request.POST.get("phone", ""), token=token,
+                                                 ip=client_ip(request), now=_now(), language=_language())
+                request.session[SESSION_OTP] = {"id": str(challenge.id), "phone": mask_phone(challenge.phone)}
+                pending = request.session[SESSION_OTP]
+                context["step"] = "code"
+            elif action == "check" and pending:
+                context["step"] = "code"
+                identity = services.otp_verify(challenge_id=pending.get("id"), code=request.POST.get("code", ""),
+                                               ip=client_ip(request), now=_now())
+                visit = request.session.get(SESSION_VISIT)
+                request.session.cycle_key()  # a new session id once the phone is proven
+                request.session.pop(SESSION_OTP, None)
+                request.session[SESSION_OWNER] = {"phone": identity.phone, "name": identity.name,
+                                                  "owner_id": str(identity.owner_id) if identity.owner_id else None,
+                                                  "verified_at": _now().isoformat()}
+                if visit:
+                    request.session[SESSION_VISIT] = visit
+                request.session.set_expiry(SESSION_AGE_SECONDS)
+                return redirect(nxt)
+            elif action == "restart":
+                request.session.pop(SESSION_OTP, None)
+                pending = None
+        except AppError as exc:
+            context["error"] = _message_of(exc)
+            if getattr(exc, "code", "") == "code_expired":
+                request.session.pop(SESSION_OTP, None)
+                pending = None
+                context["step"] = "phone"
+    elif pending and request.GET.get("step") == "code":
+        context["step"] = "code"
+    context["masked_phone"] = pending.get("phone") if pending else ""
+    status = 200 if not context["error"] else 422
+    return render(request, "owner_portal/verify.html", context, status=status)
+
+
+@require_POST
+@portal_limited
+def logout(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect(_safe_next(request, reverse("owner_portal:kb")))
+
+
+# --- reporting
+
+
+def _slots_from(request: HttpRequest) -> list[dict[str, Any]]:
+    slots = []
+    tz = timezone.get_current_timezone()
+    for start_raw, end_raw in zip(request.POST.getlist("slot_start"), request.POST.getlist("slot_end"), strict=False):
+        start, end = parse_datetime(start_raw or ""), parse_datetime(end_raw or "")
+        if start is None and end is None:
+            continue
+        if start is not None and timezone.is_naive(start):
+            start = timezone.make_aware(start, tz)
+        if end is not None and timezone.is_naive(end):
+            end = timezone.make_aware(end, tz)
+        slots.append({"start": start, "end": end})
+    return slots
+
+
+def _photos_from(request: HttpRequest) -> list[services.Photo]:
+    return [services.Photo(data=f.read(), name=f.name or "photo") for f in request.FILES.getlist("photos")]
+
+
+@require_http_methods(["GET", "POST"])
+@portal_limited
+def report(request: HttpRequest, token: str) -> HttpResponse:
+    place = qr_resolve(token=token)
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request, token=token)
+    located = services.place_of_token(identity=identity, token=token, now=_now())
+    language = _language()
+    context: dict[str, Any] = {
+        "place": place, "token": token, "identity": identity, "masked_phone": mask_phone(identity.phone),
+        "families": selectors.category_choices(language=language, public_area="public_area_id" in located),
+        "error": "", "values": {}, "duplicates": [], "max_photos": services.MAX_PHOTOS,
+    }
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("category_code", "description", "location_detail")}
+        context["values"] = values
+        context["selected_family"] = next((f["code"] for f in context["families"]
+                                           if any(c["code"] == values["category_code"] for c in f["children"])), "")
+        choice = request.POST.get("choice", "")
+        try:
+            if choice.startswith("existing:"):
+                order = services.portal_add_to_existing(identity=identity, order_id=choice.removeprefix("existing:"),
+                                                        description=values["description"],
+                                                        photos=_photos_from(request), visit=_visit(request), now=_now())
+                return _done(request, order.id)
+            duplicates = selectors.open_orders_like(identity=identity, category_code=values["category_code"],
+                                                    now=_now(), language=language,
+                                                    unit_id=located.get("unit_id"),
+                                                    public_area_id=located.get("public_area_id")) \
+                if values["category_code"] and choice != "new" else []
+            if duplicates:
+                if _wants_json(request):
+                    return JsonResponse({"code": "open_order_exists", "duplicates": duplicates}, status=409,
+                                        json_dumps_params={"ensure_ascii": False})
+                context["duplicates"] = duplicates
+                return render(request, "owner_portal/report.html", context, status=409)
+            result = services.portal_report(identity=identity, token=token, category_code=values["category_code"],
+                                            description=values["description"],
+                                            location_detail=values["location_detail"],
+                                            preferred_slots=_slots_from(request), photos=_photos_from(request),
+                                            visit=_visit(request), now=_now())
+            return _done(request, result.order.id)
+        except NotFound:
+            raise
+        except AppError as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            context["error"] = _message_of(exc)
+            return render(request, "owner_portal/report.html", context, status=exc.status)
+    return render(request, "owner_portal/report.html", context)
+
+
+def _done(request: HttpRequest, order_id: Any) -> HttpResponse:
+    url = reverse("owner_portal:order", args=[order_id])
+    if _wants_json(request):
+        return JsonResponse({"redirect": url}, status=201)
+    return redirect(url)
+
+
+@require_safe
+@portal_limited
+def open_orders(request: HttpRequest, token: str) -> HttpResponse:
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request, token=token)
+    located = services.place_of_token(identity=identity, token=token, now=_now())
+    found = selectors.open_orders_like(identity=identity, category_code=request.GET.get("category", ""),
+                                       unit_id=located.get("unit_id"), public_area_id=located.get("public_area_id"),
+                                       now=_now(), language=_language()) if request.GET.get("category") else []
+    return JsonResponse({"duplicates": found}, json_dumps_params={"ensure_ascii": False})
+
+
+# --- following an order
+
+
+@require_safe
+@portal_limited
+def orders(request: HttpRequest) -> HttpResponse:
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request)
+    rows = selectors.portal_orders(identity=identity, now=_now(), language=_language())
+    return render(request, "owner_portal/orders.html", {"orders": rows, "identity": identity,
+                                                        "masked_phone": mask_phone(identity.phone)})
+
+
+def _order_context(request: HttpRequest, identity: OwnerIdentity, order_id: UUID, **extra: Any) -> dict[str, Any]:
+    view = selectors.portal_order_view(identity=identity, order_id=order_id, now=_now(), language=_language())
+    aspects = [("timeliness", _("Timeliness")), ("attitude", _("Attitude")), ("quality", _("Quality of the work"))]
+    return {**view, "identity": identity, "error": "", "form": "", "rating_aspects": aspects, **extra}
+
+
+@require_safe
+@portal_limited
+def order(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request)
+    return render(request, "owner_portal/order.html", _order_context(request, identity, order_id))
+
+
+@require_safe
+@portal_limited
+def order_live(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """The changing part of the tracking page, re-fetched by the page when something happened."""
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request)
+    return render(request, "owner_portal/_order_live.html", _order_context(request, identity, order_id))
+
+
+@require_safe
+@portal_limited
+def order_events(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """``events since <id>``: how the page catches up after a missed WebSocket message, or polls without one."""
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request)
     try:
-        rate_limit_hit(name="qr_resolve", identifiers=[f"ip:{client_ip(request)}"])
-        place = qr_resolve(token=token)
-    except RateLimited as exc:
-        response = _unavailable(request, "rate_limited", 429, retry_after=exc.details.get("retry_after_seconds"))
-        response["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
-    except QrTokenRevoked:
-        response = _unavailable(request, "revoked", 410)
-    except QrTokenInvalid:
-        response = _unavailable(request, "invalid", 404)
-    else:
-        response = render(request, "owner_portal/qr_place.html", {"place": place})
-    # Codes are for the people standing in front of them, not for search engines.
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+        since = max(0, int(request.GET.get("since", "0")))
+    except ValueError:
+        since = 0
+    data = selectors.portal_events_since(identity=identity, order_id=order_id, since_id=since, now=_now())
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+
+
+def _order_action(run: Callable[[OwnerIdentity, UUID, HttpRequest], Any], form: str) -> Callable[..., HttpResponse]:
+    @require_POST
+    @portal_limited
+    def action(request: HttpRequest, order_id: UUID) -> HttpResponse:
+        identity = identity_of(request)
+        if identity is None:
+            return _needs_identity(request)
+        try:
+            run(identity, order_id, request)
+        except NotFound:
+            raise
+        except AppError as exc:
+            if _wants_json(request):
+                return _error_json(exc)
+            context = _order_context(request, identity, order_id, error=_message_of(exc), form=form)
+            return render(request, "owner_portal/order.html", context, status=exc.status)
+        if _wants_json(request):
+            return JsonResponse({"ok": True})
+        return redirect(reverse("owner_portal:order", args=[order_id]) + f"#{form}")
+
+    action.__name__ = f"order_{form}"
+    return action
+
+
+order_message = _order_action(lambda identity, oid, r: owner_services.owner_message_add(
+    identity=identity, order_id=oid, body=r.POST.get("body", ""), now=_now()), "message")
+order_rate = _order_action(lambda identity, oid, r: owner_services.order_rate(
+    identity=identity, order_id=oid, timeliness=r.POST.get("timeliness"), attitude=r.POST.get("attitude"),
+    quality=r.POST.get("quality"), comment=r.POST.get("comment", ""), now=_now()), "rate")
+order_reopen = _order_action(lambda identity, oid, r: owner_services.order_reopen(
+    identity=identity, order_id=oid, reason=r.POST.get("reason", ""), now=_now()), "reopen")
+order_cancel = _order_action(lambda identity, oid, r: owner_services.order_owner_cancel(
+    identity=identity, order_id=oid, reason=r.POST.get("reason", ""), now=_now()), "cancel")
+order_reschedule = _order_action(lambda identity, oid, r: owner_services.order_reschedule_request(
+    identity=identity, order_id=oid, slots=_slots_from(r), note=r.POST.get("note", ""), now=_now()), "reschedule")
+order_quote = _order_action(lambda identity, oid, r: owner_services.quote_decide(
+    identity=identity, order_id=oid, quote_id=r.POST.get("quote_id", ""), accept=r.POST.get("decision") == "accept",
+    reason=r.POST.get("reason", ""), now=_now()), "quote")
+order_photos = _order_action(lambda identity, oid, r: services.portal_photos_add(
+    identity=identity, order_id=oid, photos=_photos_from(r), now=_now()), "photos")
+
+
+@require_safe
+@portal_limited
+def order_photo(request: HttpRequest, order_id: UUID, attachment_id: UUID, size: str = "full") -> HttpResponse:
+    identity = identity_of(request)
+    if identity is None:
+        return _needs_identity(request)
+    row = selectors.portal_attachment(identity=identity, order_id=order_id, attachment_id=attachment_id, now=_now(),
+                                      thumbnail=size == "thumb")
+    stored = row.thumbnail if size == "thumb" else row.file
+    handle = default_storage.open(str(stored.name), "rb")
+    response = FileResponse(handle, content_type="image/jpeg" if size == "thumb" else row.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response  # type: ignore[return-value]  # a FileResponse streams; Django treats it as a response
+
+
+# --- knowledge base
+
+
+@require_safe
+@portal_limited
+def kb(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    found = selectors.articles_search(query=query, limit=20) if query else None
+    return render(request, "owner_portal/kb.html", {
+        "groups": selectors.articles_by_category(language=_language()), "query": query, "found": found,
+        "token": request.GET.get("token", "")[:40]})
+
+
+@require_safe
+@portal_limited
+def kb_article(request: HttpRequest, article_id: UUID) -> HttpResponse:
+    article = Article.objects.filter(id=article_id, published=True).prefetch_related("steps").first()
+    if article is None:
+        raise NotFound(details={"object": "article"})
+    services.article_view_record(article=article, visit=_visit(request), now=_now())
+    return render(request, "owner_portal/kb_article.html", {"article": article,
+                                                            "token": request.GET.get("token", "")[:40]})
+
+
+@require_safe
+@portal_limited
+def kb_suggest(request: HttpRequest) -> HttpResponse:
+    found = selectors.articles_search(query=request.GET.get("q", "")[:200],
+                                      category_code=request.GET.get("category", "")[:50], limit=3)
+    token = request.GET.get("token", "")[:40]
+    suffix = f"?token={token}" if token else ""
+    rows = [{"id": str(a.id), "title": a.title, "summary": a.summary,
+             "url": reverse("owner_portal:kb_article", args=[a.id]) + suffix} for a in found]
+    return JsonResponse({"articles": rows}, json_dumps_params={"ensure_ascii": False})
+

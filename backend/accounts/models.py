@@ -69,6 +69,8 @@ class TechnicianProfile(SyncTracked):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="technician_profile",
                                 verbose_name=_("user"))
     employee_no = models.CharField(_("employee number"), max_length=30, blank=True)
+    # Shown to the homeowner once the technician is assigned (the portal falls back to initials).
+    photo = models.ImageField(_("photo"), upload_to="technicians/", blank=True)
     # {"plumbing": 3, "electrical": 2}: skill code -> level 1..5
     skills = models.JSONField(_("skills"), default=dict, blank=True)
     base_latitude = models.DecimalField(_("base latitude"), max_digits=9, decimal_places=6, null=True, blank=True)

@@ -65,3 +65,5 @@ STATIC_ROOT = get("STATIC_ROOT")
 LOG_LEVEL = get("LOG_LEVEL", "INFO")
 SMS_BACKEND = get("SMS_BACKEND")
 BEAT_HEARTBEAT_SECONDS = get_int("BEAT_HEARTBEAT_SECONDS", 30)
+# How many days after completion a homeowner (or the office) may reopen an order.
+REOPEN_WINDOW_DAYS = get_int("REOPEN_WINDOW_DAYS", 30)

@@ -11,7 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("backend.accounts.urls")),
     path("properties/", include("backend.properties.urls")),
-    path("q/", include("owner_portal.urls")),
+    path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
     path("", core_views.home, name="home"),
 ]

@@ -44,6 +44,19 @@ SMS_TEMPLATES: dict[str, SmsTemplate] = {
     "technician_assigned": SmsTemplate(
         _("Technician %(technician)s (tel. %(technician_phone)s) will handle your repair request %(number)s."),
         ("number", "technician", "technician_phone")),
+    "technician_on_the_way": SmsTemplate(
+        _("The technician for your repair request %(number)s is on the way. Follow it at %(url)s"),
+        ("number", "url")),
+    "order_cancelled": SmsTemplate(
+        _("Your repair request %(number)s has been cancelled. Call customer service if this is unexpected."),
+        ("number",)),
+    "quote_ready": SmsTemplate(
+        _("Your repair %(number)s is not covered by the warranty. A quote of %(amount)s yuan awaits your decision "
+          "at %(url)s"),
+        ("number", "amount", "url")),
+    "message_reply": SmsTemplate(
+        _("Customer service replied about your repair request %(number)s: see %(url)s"),
+        ("number", "url")),
     "order_completed": SmsTemplate(
         _("Your repair request %(number)s has been completed. Please rate our service."),
         ("number",)),

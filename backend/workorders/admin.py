@@ -14,6 +14,7 @@ from backend.workorders.models import (
     LabourLine,
     Notification,
     OrderNumberCounter,
+    OwnerQuote,
     PartUsage,
     RoutingCursor,
     SlaAlert,
@@ -110,5 +111,5 @@ class ApprovalInstanceAdmin(ReadOnlyAdmin):
 
 
 for model in (Comment, PartUsage, LabourLine, Attachment, Assignment, ApprovalPending, SlaClockEvent,
-              OrderNumberCounter, RoutingCursor, Notification):
+              OrderNumberCounter, RoutingCursor, Notification, OwnerQuote):
     admin.site.register(model, ReadOnlyAdmin)

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from backend.accounts.auth import staff_auth
 from backend.core.schemas import COMMON_ERRORS
-from backend.workorders import approvals, dispatch, selectors, services
+from backend.workorders import approvals, dispatch, owner, selectors, services
 from backend.workorders.access import access_order
 from backend.workorders.schemas import (
     ApprovalOut,
@@ -36,6 +36,8 @@ from backend.workorders.schemas import (
     PartIn,
     PartOut,
     PriorityIn,
+    QuoteIn,
+    QuoteOut,
     RejectIn,
     TechnicianOut,
     TechnicianStatusIn,
@@ -180,6 +182,16 @@ def estimate_submit(request: HttpRequest, order_id: UUID, payload: EstimateIn): 
     return Status(201, approvals.estimate_submit(actor=request.user, order_id=order_id,  # type: ignore[arg-type]
                                                  amount_yuan=payload.amount_yuan, note=payload.note,
                                                  now=timezone.now()))
+
+
+@router.post("/orders/{order_id}/quote", response={201: QuoteOut, **ERRORS},
+             summary="Quote a paid repair to the owner (out of warranty)")
+def quote_send(request: HttpRequest, order_id: UUID, payload: QuoteIn):  # type: ignore[no-untyped-def]
+    """Only for orders out of warranty (409 `order_in_warranty` otherwise). A newer quote withdraws the
+    pending one; a working order waits in `waiting(owner)` until the owner accepts or refuses on the
+    portal, and the owner gets a text message with the link."""
+    return Status(201, owner.quote_send(actor=request.user, order_id=order_id, amount_yuan=payload.amount_yuan,
+                                        note=payload.note, now=timezone.now()))
 
 
 @router.post("/orders/{order_id}/priority", response={200: OrderDetailOut, **ERRORS},

@@ -168,6 +168,11 @@ class Comment(SyncTracked):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="comments", verbose_name=_("work order"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
                                verbose_name=_("author"))
+    # A homeowner's message from the portal has no staff author: it names the owner (or only the phone
+    # that was verified, for a public-area report by someone who is not a registered owner).
+    author_owner = models.ForeignKey("properties.Owner", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("author (owner)"))
+    from_owner = models.BooleanField(_("from the owner"), default=False)
     body = models.TextField(_("text"))
     owner_visible = models.BooleanField(_("visible to the owner"), default=False)
     created_at = models.DateTimeField(_("created at"))
@@ -471,3 +476,38 @@ class ApprovalPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approval_id} → {self.user_id}"
+
+
+class OwnerQuote(models.Model):
+    """A paid-service quote for an out-of-warranty repair, which the homeowner accepts or refuses."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the owner")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="owner_quotes",
+                              verbose_name=_("work order"))
+    amount_yuan = models.DecimalField(_("amount (¥)"), max_digits=12, decimal_places=2)
+    note = models.CharField(_("what it covers"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("quoted by"))
+    created_at = models.DateTimeField(_("created at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("owner's reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("paid-service quote")
+        verbose_name_plural = _("paid-service quotes")
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(status="pending"), name="one_pending_quote_per_order"),
+            models.CheckConstraint(condition=Q(amount_yuan__gt=0), name="owner_quote_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "accepted", "refused", "withdrawn"]),
+                                   name="owner_quote_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ¥{self.amount_yuan} {self.status}"

@@ -203,6 +203,21 @@ class EstimateIn(InSchema):
     note: str = Field(default="", max_length=500, examples=["更换卫生间防水层，含材料"])
 
 
+class QuoteIn(InSchema):
+    amount_yuan: Decimal = Field(gt=0, max_digits=12, decimal_places=2, examples=["380.00"])
+    note: str = Field(default="", max_length=500, examples=["更换水龙头阀芯（保修期外），含材料和人工"])
+
+
+class QuoteOut(Schema):
+    id: UUID
+    order_id: UUID
+    amount_yuan: Decimal
+    note: str
+    status: str = Field(description="pending | accepted | refused | withdrawn")
+    created_at: datetime
+    decided_at: datetime | None
+
+
 class ApprovalOut(Schema):
     id: UUID
     order_id: UUID

@@ -60,7 +60,7 @@ def _invalid(field_name: str, reason: Any) -> InvalidOrderInput:
     return InvalidOrderInput(details={"errors": [{"field": field_name, "reason": str(reason)}]})
 
 
-def _clean_slots(slots: list[dict[str, Any]]) -> list[dict[str, str]]:
+def clean_slots(slots: list[dict[str, Any]]) -> list[dict[str, str]]:
     if len(slots) > MAX_SLOTS:
         raise _invalid("preferred_slots", _("At most 5 preferred visit slots."))
     clean = []
@@ -106,7 +106,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
         phone = normalize_phone(contact_phone)
     except Exception as exc:  # noqa: BLE001 — the registry's error becomes a field error here
         raise _invalid("contact_phone", _("Enter a valid mobile or landline number.")) from exc
-    slots = _clean_slots(preferred_slots or [])
+    slots = clean_slots(preferred_slots or [])
 
     unit = Unit.objects.select_related("building__project").filter(id=unit_id).first() if unit_id else None
     area = PublicArea.objects.select_related("project", "building").filter(id=public_area_id).first() \
@@ -156,6 +156,10 @@ def comment_add(*, actor: Any, order_id: Any, body: str, owner_visible: bool, no
                                      actor_label=str(actor)[:100], note=body, owner_visible=owner_visible,
                                      data={"comment_id": str(comment.id)}, created_at=now)
         order_changed(order=order, kind="comment", now=now)
+        if owner_visible:
+            from backend.workorders.owner import owner_reply_notify
+
+            owner_reply_notify(order=order, comment_id=comment.id, now=now)
     return comment
 
 
@@ -209,22 +213,29 @@ def attachment_add(*, actor: Any, order_id: Any, data: bytes, original_name: str
     clean = clean_upload(data)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        existing = Attachment.objects.filter(order=order, sha256=clean.sha256).first()
-        if existing is not None:
-            return existing, False
-        attachment = Attachment(order=order, content_type=clean.content_type, size_bytes=len(clean.content),
-                                width=clean.width, height=clean.height, sha256=clean.sha256,
-                                original_name=original_name[:200], uploaded_by=actor, owner_visible=owner_visible,
-                                created_at=now)
-        attachment.file.save(f"{clean.sha256[:32]}.{clean.extension}", ContentFile(clean.content), save=False)
-        if clean.thumbnail:
-            attachment.thumbnail.save(f"{clean.sha256[:32]}.jpg", ContentFile(clean.thumbnail), save=False)
-        attachment.save()
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ATTACHMENT, actor=actor,
-                                     actor_label=str(actor)[:100], owner_visible=owner_visible,
-                                     data={"attachment_id": str(attachment.id), "content_type": clean.content_type},
-                                     created_at=now)
-        order_changed(order=order, kind="attachment", now=now)
+        return attachment_store(order=order, clean=clean, original_name=original_name, uploaded_by=actor,
+                                actor_label=str(actor), owner_visible=owner_visible, now=now)
+
+
+def attachment_store(*, order: WorkOrder, clean: Any, original_name: str, uploaded_by: Any, actor_label: str,
+                     owner_visible: bool, now: datetime) -> tuple[Attachment, bool]:
+    """Stores a cleaned file on an order the caller has locked and may write to (staff or homeowner)."""
+    existing = Attachment.objects.filter(order=order, sha256=clean.sha256).first()
+    if existing is not None:
+        return existing, False
+    attachment = Attachment(order=order, content_type=clean.content_type, size_bytes=len(clean.content),
+                            width=clean.width, height=clean.height, sha256=clean.sha256,
+                            original_name=original_name[:200], uploaded_by=uploaded_by, owner_visible=owner_visible,
+                            created_at=now)
+    attachment.file.save(f"{clean.sha256[:32]}.{clean.extension}", ContentFile(clean.content), save=False)
+    if clean.thumbnail:
+        attachment.thumbnail.save(f"{clean.sha256[:32]}.jpg", ContentFile(clean.thumbnail), save=False)
+    attachment.save()
+    TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ATTACHMENT, actor=uploaded_by,
+                                 actor_label=actor_label[:100], owner_visible=owner_visible,
+                                 data={"attachment_id": str(attachment.id), "content_type": clean.content_type},
+                                 created_at=now)
+    order_changed(order=order, kind="attachment", now=now)
     return attachment, True
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from backend.accounts.access import is_administrator, user_roles
@@ -20,7 +21,11 @@ from backend.workorders.errors import InvalidTransition, NotAssignee, Preconditi
 from backend.workorders.models import TimelineEvent, WorkOrder
 from backend.workorders.states import ALLOWED, ASSIGNEE_ONLY_FROM, FIELD, SYSTEM_STEPS, State, WaitingReason
 
-REOPEN_WINDOW = timedelta(days=30)
+
+def reopen_window() -> timedelta:
+    """How long after completion an order may be reopened (``REOPEN_WINDOW_DAYS``, 30 by default)."""
+    return timedelta(days=settings.REOPEN_WINDOW_DAYS)
+
 
 OWNER_VISIBLE_STATES = frozenset(
     {State.ACCEPTED, State.ASSIGNED, State.EN_ROUTE, State.ON_SITE, State.IN_PROGRESS, State.COMPLETED,
@@ -83,9 +88,9 @@ def _check_preconditions(order: WorkOrder, frm: str, to: str, changes: dict[str,
         reason = changes.get("waiting_reason")
         if reason not in WaitingReason.values:
             raise PreconditionFailed(details={"missing": "waiting_reason", "allowed": WaitingReason.values})
-    if to == State.REOPENED and order.completed_at is not None and now - order.completed_at > REOPEN_WINDOW:
+    if to == State.REOPENED and order.completed_at is not None and now - order.completed_at > reopen_window():
         raise ReopenWindowClosed(details={"completed_at": order.completed_at.isoformat(),
-                                          "window_days": REOPEN_WINDOW.days})
+                                          "window_days": reopen_window().days})
 
 
 def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, note: str = "",
@@ -121,14 +126,16 @@ def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, not
         fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
                                                       for name in changes)}
         order.save(update_fields=sorted(fields))
-        TimelineEvent.objects.create(
+        event = TimelineEvent.objects.create(
             order=order, kind=TimelineEvent.Kind.STATE, actor=actor.user, actor_label=actor.display()[:100],
             from_state=frm, to_state=to, note=note, data=event_data or {}, created_at=now, device_at=device_at,
             owner_visible=to in OWNER_VISIBLE_STATES, **({"sync_id": event_id} if event_id else {}),
         )
         from backend.workorders.events import order_changed
+        from backend.workorders.owner import owner_step_notify
         from backend.workorders.sla import sla_on_transition
 
         sla_on_transition(order=order, frm=frm, to=to, now=clock_at or now)
         order_changed(order=order, kind="state", now=now)
+        owner_step_notify(order=order, to=to, event_id=event.id, now=now)
     return order

@@ -140,8 +140,20 @@ def _approval(action: str, body: dict) -> Scenario:
                     wrong_object=(b.team.supervisor, call))
 
 
+def _quote() -> Scenario:
+    from backend.workorders.models import WorkOrder
+
+    a, b = two_sides()
+    _working(a)
+    WorkOrder.objects.filter(id__in=[a.order.id, b.order.id]).update(warranty_verdict="out")
+    call = Call(f"/api/v1/orders/{a.order.id}/quote", json_body={"amount_yuan": "380", "note": "更换阀芯"})
+    return Scenario(call=call, allowed=a.technician, wrong_role=user_with_roles(Role.SALES),
+                    wrong_object=(b.technician, call))
+
+
 CASES += [
     RouteCase("POST", "/api/v1/orders/{order_id}/estimate", make=_estimate),
+    RouteCase("POST", "/api/v1/orders/{order_id}/quote", make=_quote),
     RouteCase("POST", "/api/v1/orders/{order_id}/priority",
               make=lambda: _order_scenario("/api/v1/orders/{id}/priority", {"priority": "P2", "reason": "业主投诉"},
                                            wrong_role=Role.TECHNICIAN)),

@@ -167,6 +167,7 @@ BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
 ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 # Embedded mode writes text messages to the log (logger anxin.sms); production names a provider's backend.
 SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
+REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
 PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
 RATE_LIMITS = {
@@ -174,6 +175,14 @@ RATE_LIMITS = {
     "login": (10, 300),
     "token": (10, 300),
     "qr_resolve": (60, 60),
+    # The owner portal: codes sent per phone, per address and per scanned label; code checks per address;
+    # and every other public form (reports, messages) per address.
+    "otp_send_phone": (5, 3600),
+    "otp_send_ip": (20, 3600),
+    "otp_send_token": (10, 3600),
+    "otp_verify_ip": (30, 3600),
+    "portal_write": (60, 3600),
+    "portal_read": (300, 60),
 }
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,326 @@
+"""Reads of the owner portal: the owner's orders as a parcel-style timeline, and the knowledge base.
+
+Every order read starts from ``orders_of_owner`` (the verified phone's scope); a miss is a 404.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import TechnicianProfile
+from backend.accounts.roles import Role
+from backend.properties.identity import mask_phone
+from backend.workorders.access import access_order_of_owner, orders_of_owner
+from backend.workorders.models import Attachment, Comment, OwnerQuote, TimelineEvent, WorkOrder
+from backend.workorders.owner import OwnerIdentity
+from backend.workorders.rules import active_definitions
+from backend.workorders.states import ALLOWED, OWNER_LABELS, State
+from backend.workorders.transitions import reopen_window
+from owner_portal.models import Article
+
+# The parcel-style stages an owner follows, and the states that belong to each.
+STAGES: list[tuple[str, Any, frozenset[str]]] = [
+    ("received", _("Received"), frozenset({State.SUBMITTED, State.ACCEPTED, State.REOPENED})),
+    ("dispatched", _("Dispatched"), frozenset({State.ASSIGNED})),
+    ("on_the_way", _("Technician on the way"), frozenset({State.EN_ROUTE})),
+    ("repairing", _("Repairing"), frozenset({State.ON_SITE, State.IN_PROGRESS, State.WAITING})),
+    ("to_rate", _("Awaiting your rating"), frozenset({State.COMPLETED})),
+    ("done", _("Completed"), frozenset({State.CLOSED})),
+]
+STAGE_OF = {state: index for index, (_code, _label, states) in enumerate(STAGES) for state in states}
+CLOSED_STATES = frozenset({State.CANCELLED, State.REJECTED})
+# City driving with stops and parking: what the ETA assumes.
+ETA_SPEED_KMH = 25.0
+FAMILY_ICONS = {
+    "plumbing-electrical": "plug", "waterproofing": "drop", "structure": "wall", "doors-windows": "door",
+    "fit-out": "brush", "public-area": "tree", "low-voltage": "wifi", "gas": "flame",
+}
+
+
+def category_label(code: str, language: str) -> str:
+    definitions = active_definitions()
+    if code not in definitions.category_codes:
+        return code
+    cat = definitions.category(code)
+    return (cat.name_en or cat.name) if language.startswith("en") else cat.name
+
+
+def category_choices(*, language: str, public_area: bool) -> list[dict[str, Any]]:
+    """The category picker: families with icons and their plain-language children."""
+    definitions = active_definitions()
+    families = []
+    roots = list(definitions.categories_doc.categories)
+    if public_area:  # the common-area family first; a corridor light or a lobby door fits the others too
+        roots.sort(key=lambda family: family.code != "public-area")
+    else:
+        roots = [family for family in roots if family.code != "public-area"]
+    for family in roots:
+        label = (family.name_en or family.name) if language.startswith("en") else family.name
+        children = [{"code": c.code, "label": (c.name_en or c.name) if language.startswith("en") else c.name}
+                    for c in family.children] or [{"code": family.code, "label": label}]
+        families.append({"code": family.code, "label": label, "icon": FAMILY_ICONS.get(family.code, "tool"),
+                         "children": children})
+    return families
+
+
+def place_label(order: WorkOrder) -> str:
+    parts = [order.project.name]
+    if order.building_id:
+        parts.append(order.building.name)  # type: ignore[union-attr]
+    parts.append(order.unit.number if order.unit_id else order.public_area.name)  # type: ignore[union-attr]
+    return " ".join(parts)
+
+
+def portal_orders(*, identity: OwnerIdentity, now: datetime, language: str) -> list[dict[str, Any]]:
+    qs = (orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
+          .select_related("project", "building", "unit", "public_area").order_by("-created_at")[:50])
+    return [{"id": o.id, "number": o.number, "category": category_label(o.category_code, language),
+             "state": o.state, "label": OWNER_LABELS.get(o.state, o.state), "place": place_label(o),
+             "created_at": o.created_at, "needs_you": o.state == State.COMPLETED} for o in qs]
+
+
+def open_orders_like(*, identity: OwnerIdentity, unit_id: Any, public_area_id: Any, category_code: str,
+                     now: datetime, language: str) -> list[dict[str, Any]]:
+    """The owner's open orders on the same place and category family: offered before a new report."""
+    from backend.workorders.services import duplicates_of
+
+    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
+                  .values_list("id", flat=True))
+    found = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
+    return [{"id": str(o.id), "number": o.number, "category": category_label(o.category_code, language),
+             "label": str(OWNER_LABELS.get(o.state, o.state)), "created_at": o.created_at.isoformat()}
+            for o in found if o.id in visible]
+
+
+def _event_label(event: TimelineEvent) -> Any:
+    data = event.data or {}
+    if event.kind in {TimelineEvent.Kind.STATE, TimelineEvent.Kind.CREATED}:
+        if event.to_state == State.IN_PROGRESS and data.get("quote") == "accepted":
+            return _("Repair resumed")
+        if event.to_state == State.WAITING:
+            return _("Waiting for your decision") if "owner" in event.note else _("Repair paused")
+        if event.to_state == State.REOPENED:
+            return _("Reopened")
+        return _("Report received") if event.kind == TimelineEvent.Kind.CREATED else OWNER_LABELS.get(
+            event.to_state, event.to_state)
+    if event.kind == TimelineEvent.Kind.COMMENT:
+        return _("Your message") if data.get("from_owner") else _("Message from customer service")
+    if event.kind == TimelineEvent.Kind.ATTACHMENT:
+        return _("Photo added")
+    if event.kind == TimelineEvent.Kind.ESTIMATE:
+        decision = data.get("decision")
+        if decision == OwnerQuote.Status.ACCEPTED:
+            return _("You accepted the quote")
+        if decision == OwnerQuote.Status.REFUSED:
+            return _("You declined the quote")
+        return _("Quote for a paid repair")
+    if event.kind == TimelineEvent.Kind.NOTE:
+        request = data.get("request")
+        if request == "reschedule":
+            return _("You asked for another time")
+        if request == "cancel":
+            return _("You asked to cancel")
+    return _("Update")
+
+
+def owner_events(order: WorkOrder, *, since_id: int = 0) -> list[dict[str, Any]]:
+    rows = order.events.filter(owner_visible=True, id__gt=since_id).order_by("id")
+    out = []
+    for event in rows:
+        note = event.note if event.kind in {TimelineEvent.Kind.COMMENT, TimelineEvent.Kind.NOTE} else ""
+        if event.kind == TimelineEvent.Kind.ESTIMATE:
+            note = f"¥{event.data.get('amount_yuan', '')} {event.note}".strip()
+        out.append({"id": event.id, "kind": event.kind, "label": str(_event_label(event)), "note": note,
+                    "at": event.created_at})
+    return out
+
+
+def _stages(order: WorkOrder) -> list[dict[str, Any]]:
+    reached: dict[int, datetime] = {}
+    for to_state, at in order.events.filter(kind__in=[TimelineEvent.Kind.STATE, TimelineEvent.Kind.CREATED]) \
+            .order_by("id").values_list("to_state", "created_at"):
+        index = STAGE_OF.get(to_state)
+        if index is None:
+            continue
+        if to_state == State.REOPENED or (index < max(reached, default=-1)):
+            # Reopened or sent back: the later stages start again.
+            reached = {i: t for i, t in reached.items() if i < index}
+        reached[index] = at
+    current = STAGE_OF.get(order.state, -1)
+    return [{"code": code, "label": label, "at": reached.get(i), "done": i < current or (i == current and i == 5),
+             "current": i == current} for i, (code, label, _states) in enumerate(STAGES)]
+
+
+def _technician(order: WorkOrder, now: datetime) -> dict[str, Any] | None:
+    if order.technician_id is None or order.state in CLOSED_STATES:
+        return None
+    user = order.technician
+    profile = TechnicianProfile.objects.filter(user_id=order.technician_id).first()
+    card: dict[str, Any] = {
+        "name": user.display_name or user.get_username(),  # type: ignore[union-attr]
+        "initial": (user.display_name or user.get_username())[:1],  # type: ignore[union-attr]
+        "phone": mask_phone(user.phone) if user and user.phone else "",  # type: ignore[union-attr]
+        "photo_url": profile.photo.url if profile and profile.photo else "",
+        "eta": None,
+    }
+    if order.state == State.EN_ROUTE and profile and profile.last_latitude is not None:
+        card["eta"] = eta(from_lat=float(profile.last_latitude), from_lng=float(profile.last_longitude),  # type: ignore[arg-type]
+                          to_lat=float(order.project.latitude), to_lng=float(order.project.longitude),
+                          position_at=profile.last_position_at, now=now)
+    return card
+
+
+def eta(*, from_lat: float, from_lng: float, to_lat: float, to_lng: float, position_at: datetime | None,
+        now: datetime) -> dict[str, Any]:
+    """Geodesic distance from the technician's last known position and the minutes it takes at city speed."""
+    from geopy.distance import geodesic
+
+    km = geodesic((from_lat, from_lng), (to_lat, to_lng)).kilometers
+    minutes = max(1, math.ceil(km / ETA_SPEED_KMH * 60))
+    stale = position_at is None or now - position_at > timedelta(minutes=30)
+    return {"km": round(km, 1), "minutes": minutes, "position_at": position_at, "stale": stale}
+
+
+def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, language: str) -> dict[str, Any]:
+    order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
+                                  today=now.date())
+    order = WorkOrder.objects.select_related("project", "building", "unit", "public_area", "technician").get(
+        id=order.id)
+    events = owner_events(order)
+    quote = OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).order_by("-created_at").first()
+    window = reopen_window()
+    reopen_until = order.completed_at + window if order.completed_at else None
+    owner_may = {to for (frm, to), roles in ALLOWED.items() if frm == order.state and Role.HOMEOWNER in roles}
+    messages = list(Comment.objects.filter(order=order, owner_visible=True).order_by("created_at"))
+    photos = list(Attachment.objects.filter(order=order, owner_visible=True, content_type__startswith="image/")
+                  .order_by("created_at"))
+    return {
+        "order": order,
+        "category": category_label(order.category_code, language),
+        "place": place_label(order),
+        "label": OWNER_LABELS.get(order.state, order.state),
+        "closed": order.state in CLOSED_STATES,
+        "stages": _stages(order),
+        "events": list(reversed(events)),
+        "seq": events[-1]["id"] if events else 0,
+        "technician": _technician(order, now),
+        "quote": quote,
+        "out_of_warranty": order.warranty_verdict == "out",
+        "can_rate": order.state == State.COMPLETED,
+        "can_reopen": State.REOPENED in owner_may and (reopen_until is None or now <= reopen_until),
+        "reopen_until": reopen_until,
+        "can_cancel": State.CANCELLED in owner_may,
+        "can_request_cancel": State.CANCELLED not in owner_may and order.state not in {
+            State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED},
+        "can_reschedule": order.state not in {State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED},
+        "messages": [{"body": c.body, "from_owner": c.from_owner, "at": c.created_at} for c in messages],
+        "photos": photos,
+        "ratings": {"timeliness": order.rating_timeliness, "attitude": order.rating_attitude,
+                    "quality": order.rating_quality, "comment": order.rating_comment},
+    }
+
+
+def portal_events_since(*, identity: OwnerIdentity, order_id: Any, since_id: int, now: datetime) -> dict[str, Any]:
+    order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
+                                  today=now.date())
+    events = owner_events(order, since_id=since_id)
+    return {"state": order.state, "label": str(OWNER_LABELS.get(order.state, order.state)),
+            "latest": events[-1]["id"] if events else since_id,
+            "events": [{**e, "at": e["at"].isoformat()} for e in events]}
+
+
+def portal_attachment(*, identity: OwnerIdentity, order_id: Any, attachment_id: Any, now: datetime,
+                      thumbnail: bool) -> Attachment:
+    from backend.core.errors import NotFound
+
+    order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
+                                  today=now.date())
+    try:
+        row = Attachment.objects.filter(order=order, id=attachment_id, owner_visible=True).first()
+    except (ValueError, TypeError):
+        row = None
+    if row is None or (thumbnail and not row.thumbnail):
+        raise NotFound(details={"object": "attachment"})
+    return row
+
+
+# --- knowledge base
+
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def search_terms(text: str) -> list[str]:
+    """Chinese runs as overlapping character pairs (a single character stands alone), other text as words."""
+    text = (text or "").lower()[:200]
+    terms: list[str] = []
+    for run in _CJK.findall(text):
+        terms += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    terms += [w for w in _WORD.findall(text) if len(w) > 1]
+    seen: dict[str, None] = {}
+    for term in terms:
+        seen.setdefault(term, None)
+    return list(seen)[:30]
+
+
+def articles_search(*, query: str, category_code: str = "", limit: int = 5) -> list[Article]:
+    """Ranks published articles by how many query terms they contain (title counts thrice).
+    Plain ``LIKE`` on a lower-cased column: the same results on SQLite and PostgreSQL."""
+    terms = search_terms(query)
+    qs = Article.objects.filter(published=True)
+    if category_code:
+        qs = qs.filter(category_code__in=_family_codes(category_code))
+    if not terms:
+        return list(qs[:limit]) if category_code else []
+    match = Q()
+    for term in terms:
+        match |= Q(search_text__contains=term)
+    candidates = list(qs.filter(match)[:100])
+    # Two-character pairs of a longer phrase must hit a good share before an article is offered.
+    needed = 1 if len(terms) <= 2 else max(1, math.ceil(len(terms) * 0.3))
+
+    def score(article: Article) -> tuple[int, int]:
+        hits = [t for t in terms if t in article.search_text]
+        title = article.title.lower()
+        return len(hits), sum(3 for t in hits if t in title)
+
+    ranked = [(score(a), a) for a in candidates]
+    ranked = [(s, a) for s, a in ranked if s[0] >= needed]
+    ranked.sort(key=lambda pair: (-pair[0][0] - pair[0][1], pair[1].position))
+    return [a for _s, a in ranked[:limit]]
+
+
+def _family_codes(code: str) -> list[str]:
+    definitions = active_definitions()
+    if code not in definitions.category_codes:
+        return [code]
+    family = definitions.category_path(code)[0]
+    return [c for c in definitions.category_codes if definitions.is_within(c, family)]
+
+
+def articles_by_category(*, language: str) -> list[dict[str, Any]]:
+    articles = list(Article.objects.filter(published=True))
+    groups = []
+    definitions = active_definitions()
+    for family in definitions.categories_doc.categories:
+        members = [a for a in articles if a.category_code in definitions.category_codes
+                   and definitions.is_within(a.category_code, family.code)]
+        if members:
+            label = (family.name_en or family.name) if language.startswith("en") else family.name
+            groups.append({"code": family.code, "label": label, "icon": FAMILY_ICONS.get(family.code, "tool"),
+                           "articles": members})
+    return groups
+
+
+def article_stats(*, article: Article, now: datetime, follow_up: timedelta = timedelta(hours=24)) -> dict[str, int]:
+    """Views, and views that ended without a report within the follow-up window (self-served)."""
+    views = article.views.all()
+    settled = views.filter(viewed_at__lte=now - follow_up)
+    return {"views": views.count(), "self_served": settled.filter(reported_at__isnull=True).count(),
+            "led_to_report": views.filter(reported_at__isnull=False).count()}

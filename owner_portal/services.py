@@ -1,0 +1,237 @@
+"""Writes of the owner portal: SMS verification, reports from a scanned code, article reads.
+
+Everything that changes an order goes through the core (``backend.workorders.services`` and
+``backend.workorders.owner``); this module adds only what belongs to the portal itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.core.errors import NotFound, ValidationFailed
+from backend.core.ratelimit import rate_limit_hit
+from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
+from backend.properties.identity import normalize_phone
+from backend.properties.models import Owner, Ownership, QrToken
+from backend.properties.qr import token_signature_valid
+from backend.workorders.access import access_order_of_owner
+from backend.workorders.models import Channel, WorkOrder
+from backend.workorders.owner import OwnerIdentity, owner_message_add
+from backend.workorders.services import IntakeResult, attachment_store, order_intake
+from owner_portal.errors import CodeExpired, CodeInvalid, PhoneNotRegistered
+from owner_portal.models import Article, ArticleView, OtpChallenge
+
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_TRIES = 5
+MAX_PHOTOS = 9
+
+
+def _field_error(name: str, reason: Any) -> ValidationFailed:
+    return ValidationFailed(details={"errors": [{"field": name, "reason": str(reason)}]})
+
+
+def _code_hash(challenge_id: Any, code: str) -> str:
+    key = str(settings.SECRET_KEY).encode("utf-8")
+    return hmac.new(key, f"anxin-otp-v1:{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def qr_token_active(token: str) -> QrToken:
+    """The active token row behind a scanned code, or QrTokenInvalid / QrTokenRevoked."""
+    if not token_signature_valid(token):
+        raise QrTokenInvalid()
+    row = QrToken.objects.filter(token=token).first()
+    if row is None:
+        raise QrTokenInvalid()
+    if row.revoked_at is not None:
+        raise QrTokenRevoked()
+    return row
+
+
+def _current_owners(*, unit_id: Any, today: Any) -> Any:
+    return Ownership.objects.filter(unit_id=unit_id, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
+def _phone_may_verify(*, phone: str, qr: QrToken | None, today: Any) -> bool:
+    if qr is not None and qr.public_area_id is not None:
+        return True  # anyone in a public area may report what they see
+    if qr is not None:
+        return _current_owners(unit_id=qr.unit_id, today=today).filter(owner__phone=phone).exists()
+    # Signing in from a text-message link: an owner of any home, or someone who reported a public area.
+    owns = Ownership.objects.filter(owner__phone=phone, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)).exists()
+    return owns or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
+
+
+def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, language: str | None = None) -> OtpChallenge:
+    """Sends a 6-digit code to a phone that may follow this place's repairs. Rate limited per phone,
+    per address and per scanned label (atomic cache counters)."""
+    from backend.notifications.services import sms_send
+
+    try:
+        phone_e164 = normalize_phone(phone)
+    except Exception as exc:  # noqa: BLE001 — the registry's parse error becomes a field error
+        raise _field_error("phone", _("Enter a valid mobile number.")) from exc
+    qr = qr_token_active(token) if token else None
+    rate_limit_hit(name="otp_send_ip", identifiers=[f"ip:{ip}"])
+    rate_limit_hit(name="otp_send_phone", identifiers=[f"phone:{phone_e164}"])
+    if qr is not None:
+        rate_limit_hit(name="otp_send_token", identifiers=[f"qr:{qr.id}"])
+    if not _phone_may_verify(phone=phone_e164, qr=qr, today=now.date()):
+        raise PhoneNotRegistered(details={"field": "phone"})
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        challenge = OtpChallenge(phone=phone_e164, qr_token=qr, created_at=now, expires_at=now + OTP_TTL, code_hash="")
+        challenge.code_hash = _code_hash(challenge.id, code)
+        challenge.save()
+        sms_send(phone=phone_e164, template="otp_code", params={"code": code, "minutes": OTP_TTL.seconds // 60},
+                 idempotency_key=f"otp:{challenge.id}", now=now, language=language)
+    return challenge
+
+
+def otp_verify(*, challenge_id: Any, code: str, ip: str, now: datetime) -> OwnerIdentity:
+    """Checks a code: at most 5 tries per code, each claimed by a conditional update, and 5 minutes."""
+    rate_limit_hit(name="otp_verify_ip", identifiers=[f"ip:{ip}"])
+    code = (code or "").strip()
+    try:
+        challenge_id = uuid.UUID(str(challenge_id))
+    except ValueError:
+        raise CodeExpired() from None
+    claimed = OtpChallenge.objects.filter(id=challenge_id, verified_at__isnull=True, expires_at__gt=now,
+                                          attempts__lt=OTP_MAX_TRIES).update(attempts=F("attempts") + 1)
+    if not claimed:
+        raise CodeExpired()
+    challenge = OtpChallenge.objects.get(id=challenge_id)
+    if not (len(code) == 6 and code.isdigit()) or not hmac.compare_digest(_code_hash(challenge.id, code),
+                                                                          challenge.code_hash):
+        left = OTP_MAX_TRIES - challenge.attempts
+        if left <= 0:
+            raise CodeExpired(details={"tries_left": 0})
+        raise CodeInvalid(_("The code is not correct. %(left)s tries left.") % {"left": left},
+                          details={"tries_left": left})
+    if not OtpChallenge.objects.filter(id=challenge.id, verified_at__isnull=True).update(verified_at=now):
+        raise CodeExpired()
+    owner = Owner.objects.filter(phone=challenge.phone).first()
+    return OwnerIdentity(phone=challenge.phone, owner_id=owner.id if owner else None,
+                         name=owner.name if owner else "")
+
+
+# --- reports
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    name: str
+
+
+def _clean_photos(photos: list[Photo]) -> list[Any]:
+    from backend.workorders.errors import UploadRejected
+    from backend.workorders.photos import clean_upload
+
+    if len(photos) > MAX_PHOTOS:
+        raise _field_error("photos", _("At most 9 photos."))
+    cleaned = []
+    for index, photo in enumerate(photos, start=1):
+        try:
+            clean = clean_upload(photo.data)
+        except UploadRejected as exc:
+            exc.details = {**exc.details, "photo": index, "name": photo.name[:100]}
+            raise
+        if clean.content_type == "application/pdf":
+            raise UploadRejected(_("Only photos can be added here."), details={"photo": index, "reason": "not_image"})
+        cleaned.append((clean, photo.name))
+    return cleaned
+
+
+def place_of_token(*, identity: OwnerIdentity, token: str, now: datetime) -> dict[str, Any]:
+    """The unit or public area a scanned code names, checked against the verified identity."""
+    qr = qr_token_active(token)
+    if qr.unit_id is not None:
+        if identity.owner_id is None or not _current_owners(unit_id=qr.unit_id, today=now.date()).filter(
+                owner_id=identity.owner_id).exists():
+            raise NotFound(details={"object": "unit"})
+        return {"unit_id": qr.unit_id}
+    return {"public_area_id": qr.public_area_id}
+
+
+def portal_report(*, identity: OwnerIdentity, token: str, category_code: str, description: str,
+                  location_detail: str, preferred_slots: list[dict[str, Any]], photos: list[Photo], visit: str,
+                  now: datetime) -> IntakeResult:
+    """A report from a scanned code, with its photos, in one transaction: a bad photo saves nothing."""
+    place = place_of_token(identity=identity, token=token, now=now)
+    cleaned = _clean_photos(photos)
+    actor = identity.actor()
+    with transaction.atomic():
+        result = order_intake(actor=actor, channel=Channel.QR, category_code=category_code, description=description,
+                              contact_name=identity.name or str(_("Owner")), contact_phone=identity.phone, now=now,
+                              location_detail=location_detail, preferred_slots=preferred_slots,
+                              reporter_owner_id=identity.owner_id, **place)
+        order = WorkOrder.objects.select_for_update().get(id=result.order.id)
+        for clean, name in cleaned:
+            attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,
+                             actor_label=actor.display(), owner_visible=True, now=now)
+        ArticleView.objects.filter(visit=visit, reported_at__isnull=True).update(reported_at=now)
+    return result
+
+
+def portal_add_to_existing(*, identity: OwnerIdentity, order_id: Any, description: str, photos: list[Photo],
+                           visit: str, now: datetime) -> WorkOrder:
+    """"Add to the existing report": the text becomes a message on the open order, the photos join it."""
+    cleaned = _clean_photos(photos)
+    actor = identity.actor()
+    with transaction.atomic():
+        owner_message_add(identity=identity, order_id=order_id, body=description, now=now)
+        order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
+                                      today=now.date(), for_update=True)
+        for clean, name in cleaned:
+            attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,
+                             actor_label=actor.display(), owner_visible=True, now=now)
+        ArticleView.objects.filter(visit=visit, reported_at__isnull=True).update(reported_at=now)
+    return order
+
+
+def portal_photos_add(*, identity: OwnerIdentity, order_id: Any, photos: list[Photo], now: datetime) -> int:
+    cleaned = _clean_photos(photos)
+    actor = identity.actor()
+    added = 0
+    with transaction.atomic():
+        order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
+                                      today=now.date(), for_update=True)
+        for clean, name in cleaned:
+            _row, created = attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,
+                                             actor_label=actor.display(), owner_visible=True, now=now)
+            added += int(created)
+    return added
+
+
+# --- knowledge base
+
+
+def article_view_record(*, article: Article, visit: str, now: datetime) -> None:
+    """Counts a read once per visit; the visit's later report (if any) marks it as not self-served."""
+    if not visit:
+        return
+    if not ArticleView.objects.filter(article=article, visit=visit).exists():
+        ArticleView.objects.create(article=article, visit=visit, viewed_at=now)
+
+
+def article_search_text(article: Article) -> str:
+    steps = " ".join(step.text for step in article.steps.all()) if article.pk else ""
+    return " ".join([article.title, article.summary, article.keywords, steps]).lower()
+
+
+def article_reindex(*, article_id: Any) -> None:
+    article = Article.objects.get(id=article_id)
+    Article.objects.filter(id=article.id).update(search_text=article_search_text(article))
