@@ -11,11 +11,48 @@ from mobile_sync.cursors import safe_cursor
 from mobile_sync.device_state import device_state_load, device_state_save
 from mobile_sync.errors import SchemaTooOld
 from mobile_sync.models import RESEND, DeviceTable
-from mobile_sync.tables import SCHEMA_VERSION, TABLES, category_rows, refused_events, refused_row, table_rows
+from mobile_sync.tables import (
+    SCHEMA_VERSION,
+    TABLES,
+    Table,
+    category_rows,
+    read_rows,
+    refused_events,
+    refused_row,
+)
 
 
 def _empty() -> dict[str, list[Any]]:
     return {"created": [], "updated": [], "deleted": []}
+
+
+def _first_entry(table: Table, scope: Any) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    """A first pull: the device holds nothing, so every row in scope is ``created``; rows and stamps in one query."""
+    rows, stamps = read_rows(table, scope)
+    entry = _empty()
+    entry["created"] = rows
+    return entry, stamps
+
+
+def _incremental_entry(table: Table, scope: Any, *, held: dict[str, int],
+                       last_pulled_at: int) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    """Rows the device lacks go in ``created``, rows it holds that changed in ``updated``, rows gone in ``deleted``."""
+    stamps = dict(scope.values_list("sync_id", "sync_stamp"))
+    new_ids = [i for i in stamps if i not in held]
+    # A row the device holds is sent again only if it changed since the version the device has: its stamp is at or
+    # past the cursor (it may have committed late) and differs from the one the device saw.
+    changed_ids = [i for i, stamp in stamps.items() if i in held and stamp != held[i]
+                   and (stamp >= last_pulled_at or held[i] == RESEND)]
+    rows: dict[str, dict[str, Any]] = {}
+    if new_ids or changed_ids:
+        fetched, fetched_stamps = read_rows(table, scope.filter(sync_id__in=new_ids + changed_ids))
+        rows = {r["id"]: r for r in fetched}
+        stamps.update(fetched_stamps)  # the stamp of the version actually sent, should it have moved meanwhile
+    entry = _empty()
+    entry["created"] = [rows[i] for i in new_ids if i in rows]
+    entry["updated"] = [rows[i] for i in changed_ids if i in rows]
+    entry["deleted"] = sorted(set(held) - set(stamps))
+    return entry, stamps
 
 
 def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_version: int, now: datetime) -> dict[str, Any]:
@@ -26,51 +63,53 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
         raise SchemaTooOld(details={"server_version": SCHEMA_VERSION, "client_version": schema_version})
     cursor = safe_cursor()
     first = last_pulled_at is None
-    held = {} if first else device_state_load(device=device)
-    known: dict[str, set[str]] = {name: set(records) for name, records in held.items()}
-    seen: dict[tuple[str, str], int] = {(name, i): stamp for name, records in held.items() for i, stamp in records.items()}
+    # A first pull starts the device afresh: what it held before does not count.
+    held_all = {} if first else device_state_load(device=device)
     changes: dict[str, dict[str, list[Any]]] = {}
-    new_state: dict[str, dict[str, int]] = {name: dict(records) for name, records in held.items()}
+    new_state: dict[str, dict[str, int]] = dict(held_all)
     dirty: set[str] = set()
     for table in TABLES:
         scope = table.scope(user, device)
-        stamps = dict(scope.values_list("sync_id", "sync_stamp"))
-        have = known.get(table.name, set())
-        new_ids = [i for i in stamps if i not in have]
-        # A row the device holds is sent again only if it changed since the version the device has: its stamp
-        # is at or past the cursor (it may have committed late) and differs from the one the device saw.
-        changed_ids = [i for i in stamps if i in have and stamps[i] != seen.get((table.name, i))
-                       and (first or stamps[i] >= last_pulled_at or seen.get((table.name, i)) == RESEND)]  # type: ignore[operator]
-        wanted = scope if first else scope.filter(sync_id__in=new_ids + changed_ids)
-        rows = {r["id"]: r for r in table_rows(table, wanted)} if (new_ids or changed_ids) else {}
-        entry = _empty()
-        entry["created"] = [rows[i] for i in new_ids if i in rows]
-        entry["updated"] = [rows[i] for i in changed_ids if i in rows]
-        entry["deleted"] = sorted(have - set(stamps))
+        held = held_all.get(table.name, {})
+        if last_pulled_at is None:
+            entry, stamps = _first_entry(table, scope)
+        else:
+            entry, stamps = _incremental_entry(table, scope, held=held, last_pulled_at=last_pulled_at)
         if table.name == "work_order_events":
             # The device's refused offline steps come back so that nothing it did disappears silently.
-            for event in refused_events(device, now).filter(sync_stamp__gte=0 if first else last_pulled_at):
-                row = refused_row(event)
-                target = "updated" if event.client_id in have else "created"
-                if row["id"] not in stamps:
-                    entry[target].append(row)
-                    stamps[row["id"]] = event.sync_stamp
-            entry["deleted"] = sorted(set(entry["deleted"]) - {e.client_id for e in refused_events(device, now)})
+            refused = list(refused_events(device, now))
+            for event in refused:
+                if event.sync_stamp < (last_pulled_at or 0) or event.client_id in stamps:
+                    continue
+                entry["updated" if event.client_id in held else "created"].append(refused_row(event))
+                stamps[event.client_id] = event.sync_stamp
+            kept = {e.client_id for e in refused}
+            entry["deleted"] = [i for i in entry["deleted"] if i not in kept]
         changes[table.name] = entry
-        records = new_state.setdefault(table.name, {})
-        for r in entry["created"] + entry["updated"]:
-            records[r["id"]] = stamps.get(r["id"], 0)
-        for record_id in entry["deleted"]:
-            records.pop(record_id, None)
-        if entry["created"] or entry["updated"] or entry["deleted"] or first:
+        if first:
+            # Every row in scope was sent: the device now holds exactly these, at these stamps.
+            new_state[table.name] = stamps
+        elif entry["created"] or entry["updated"] or entry["deleted"]:
+            records = dict(held)
+            for r in entry["created"]:
+                records[r["id"]] = stamps[r["id"]]
+            for r in entry["updated"]:
+                records[r["id"]] = stamps[r["id"]]
+            for record_id in entry["deleted"]:
+                records.pop(record_id, None)
+            new_state[table.name] = records
+        if first or entry["created"] or entry["updated"] or entry["deleted"]:
             dirty.add(table.name)
     categories = _empty()
-    have_categories = known.get("categories", set())
+    have_categories = held_all.get("categories", {})
+    category_records = dict(have_categories)
     for row in category_rows():
         if row["id"] not in have_categories:
             categories["created"].append(row)
-            new_state.setdefault("categories", {})[row["id"]] = 0
-            dirty.add("categories")
+            category_records[row["id"]] = 0
+    if categories["created"] or first:
+        new_state["categories"] = category_records
+        dirty.add("categories")
     changes["categories"] = categories
     with transaction.atomic():
         if first:

@@ -1,20 +1,35 @@
-"""The tables a technician's device keeps, their client-side schema, and how each row is written.
+"""The tables a technician's device keeps, their client-side schema, and how each row is read.
 
 Column names are snake_case, times are epoch milliseconds, money is a number of yuan. Every table
 has a string ``id``: the row's 16-character ``sync_id`` (the id the device made, for rows created
 offline), or the category code for categories.
+
+Each published column is computed by the database (epoch milliseconds, numbers as floats, empty
+strings as null, JSON as text, joined names), so a pull reads one tuple per row with exactly the
+published values and makes its dict with ``zip`` over the column names; only the owner's phone
+(masked by ``mask_phone``) and attachment URLs (the storage's) are finished in Python.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from backend.accounts.models import TechnicianProfile
 from backend.properties.identity import mask_phone
@@ -28,16 +43,79 @@ SCHEMA_VERSION = 1
 # Orders a technician keeps on the phone: everything assigned and not yet closed or cancelled.
 SCOPE_STATES = frozenset(OPEN_STATES | {State.COMPLETED})
 REFUSALS_KEPT = timedelta(days=7)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ms(value: datetime | None) -> int | None:
-    return int(value.timestamp() * 1000) if value is not None else None
+    """Epoch milliseconds, truncated: the same value ``EpochMs`` computes in the database."""
+    if value is None:
+        return None
+    delta = value - EPOCH
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
-def num(value: Decimal | float | None) -> float | None:
-    return float(value) if value is not None else None
+# --- published values, computed in SQL ----------------------------------------------------------------------
+class _Published(Func):
+    """A value the database computes in its published form: the driver's int, float or str is kept as it is
+    (Django would otherwise convert each value of a numeric expression again, in Python)."""
+
+    convert_value = staticmethod(Func._convert_value_noop)  # type: ignore[attr-defined]
 
 
+class EpochMs(_Published):
+    """A datetime as whole epoch milliseconds (truncated), so no datetime object is made in Python."""
+
+    output_field = BigIntegerField()
+    template = "FLOOR(EXTRACT(EPOCH FROM %(expressions)s) * 1000)::bigint"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: whole seconds from julianday (rounded, so
+        # exact), milliseconds from the text.
+        template = ("(CAST(ROUND((julianday(SUBSTR(%(expressions)s, 1, 19)) - 2440587.5) * 86400) AS INTEGER) * 1000"
+                    " + CAST(SUBSTR(%(expressions)s, 21, 3) AS INTEGER))")
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _blank_null(name: str) -> NullIf:
+    return NullIf(F(name), Value(""))
+
+
+class _Number(_Published):
+    """A decimal as a float (yuan, coordinates, quantities)."""
+
+    output_field = FloatField()
+    template = "(%(expressions)s)::double precision"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra)
+
+
+def _number(name: str) -> _Number:
+    return _Number(F(name))
+
+
+def _json_text(name: str) -> Cast:
+    return Cast(name, TextField())
+
+
+class _Spaced(Func):
+    # ' ' + the value, or nothing when it is null or empty.
+    template = "COALESCE(' ' || NULLIF(%(expressions)s, ''), '')"
+    output_field = TextField()
+
+
+class SpaceJoined(Func):
+    """The non-empty values joined by single spaces, like ``" ".join(x for x in values if x)``."""
+
+    template = "SUBSTR(%(expressions)s, 2)"
+    arg_joiner = " || "
+    output_field = TextField()
+
+    def __init__(self, *values: Any) -> None:
+        super().__init__(*(_Spaced(v) for v in values))
+
+
+# --- tables --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -52,46 +130,45 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[Column, ...]
+    # The published columns, each with what the database computes for it (a field path or an expression).
+    columns: tuple[tuple[Column, Any], ...]
     # (user, device) -> queryset of the rows in the device's scope, with ``sync_id`` and ``sync_stamp``
     scope: Callable[[Any, Any], QuerySet[Any]]
-    # Rows are read with ``values()`` (no model instances): the lookups, and the row built from them.
-    lookups: tuple[str, ...]
-    row: Callable[[dict[str, Any]], dict[str, Any]]
+    # In-place touches on the rows that only Python can do (masking, storage URLs); None for most tables.
+    finish: Callable[[list[dict[str, Any]]], None] | None = None
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", ("id", *(c.name for c, _source in self.columns)))
+
+    @property
+    def schema_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c, _source in self.columns)
+
+
+def read_rows(table: Table, qs: QuerySet[Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The published rows of ``qs`` and each one's sync stamp, in one query."""
+    # The stamp is selected last: zip() over the names stops before it.
+    # No ORDER BY: the protocol's lists are unordered, and the models' default orderings cost a sort each.
+    tuples = list(qs.order_by().values_list("sync_id", *(source for _c, source in table.columns), "sync_stamp"))
+    names = table.names
+    rows = [dict(zip(names, t)) for t in tuples]  # noqa: B905 — the trailing stamp is left out on purpose
+    if table.finish is not None:
+        table.finish(rows)
+    return rows, {t[0]: t[-1] for t in tuples}
 
 
 def _orders(user: Any, device: Any) -> QuerySet[WorkOrder]:
     return WorkOrder.objects.filter(technician=user, state__in=SCOPE_STATES)
 
 
-def _order_row(o: dict[str, Any]) -> dict[str, Any]:
-    place = " ".join(x for x in (o["project__name"], o["building__name"] or "",
-                                 o["unit__number"] or o["public_area__name"] or "") if x)
-    return {
-        "id": o["sync_id"], "number": o["number"], "project_id": o["project__sync_id"], "unit_id": o["unit__sync_id"],
-        "place": place, "category_id": o["category_code"], "priority": o["priority"], "description": o["description"],
-        "location_detail": o["location_detail"], "contact_name": o["contact_name"],
-        "contact_phone": o["contact_phone"], "state": o["state"], "waiting_reason": o["waiting_reason"] or None,
-        "preferred_slots": json.dumps(o["preferred_slots"], ensure_ascii=False),
-        "warranty_verdict": o["warranty_verdict"], "estimate_yuan": num(o["estimate_yuan"]),
-        "created_at": ms(o["created_at"]), "updated_at": ms(o["updated_at"]), "server_revision": o["revision"],
-    }
-
-
-ORDER_LOOKUPS = ("sync_id", "number", "project__sync_id", "unit__sync_id", "project__name", "building__name",
-                 "unit__number", "public_area__name", "category_code", "priority", "description", "location_detail",
-                 "contact_name", "contact_phone", "state", "waiting_reason", "preferred_slots", "warranty_verdict",
-                 "estimate_yuan", "created_at", "updated_at", "revision")
+def _of_orders(model: Any, user: Any) -> QuerySet[Any]:
+    """Rows of the orders in scope, read through the join to the order (which also gives ``order__sync_id``)."""
+    return model.objects.filter(order__technician=user, order__state__in=SCOPE_STATES)
 
 
 def _events(user: Any, device: Any) -> QuerySet[Any]:
-    return TimelineEvent.objects.filter(order__in=_orders(user, device), kind=TimelineEvent.Kind.STATE)
-
-
-def _event_row(e: dict[str, Any]) -> dict[str, Any]:
-    return {"id": e["sync_id"], "work_order_id": e["order__sync_id"], "from_state": e["from_state"] or None,
-            "to_state": e["to_state"], "device_at": ms(e["device_at"]), "note": e["note"], "status": "applied",
-            "reason": None, "server_at": ms(e["created_at"])}
+    return _of_orders(TimelineEvent, user).filter(kind=TimelineEvent.Kind.STATE)
 
 
 def refused_events(device: Any, now: datetime) -> QuerySet[SyncEvent]:
@@ -104,125 +181,139 @@ def refused_row(e: SyncEvent) -> dict[str, Any]:
             "reason": f"{e.reason_code}: {e.reason}".strip(": "), "server_at": ms(e.server_at)}
 
 
-def _comment_row(c: dict[str, Any]) -> dict[str, Any]:
-    author = c["author__display_name"] or c["author__username"] or ""
-    return {"id": c["sync_id"], "work_order_id": c["order__sync_id"], "body": c["body"],
-            "owner_visible": c["owner_visible"], "author_name": author, "created_at": ms(c["created_at"])}
-
-
-def _part_row(p: dict[str, Any]) -> dict[str, Any]:
-    return {"id": p["sync_id"], "work_order_id": p["order__sync_id"], "name": p["name"], "quantity": num(p["quantity"]),
-            "unit_price_yuan": num(p["unit_price_yuan"]), "created_at": ms(p["created_at"])}
-
-
-def _attachment_row(a: dict[str, Any]) -> dict[str, Any]:
+def _finish_attachments(rows: list[dict[str, Any]]) -> None:
     storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
-    return {"id": a["sync_id"], "work_order_id": a["order__sync_id"], "content_type": a["content_type"],
-            "size_bytes": a["size_bytes"], "sha256": a["sha256"], "url": storage.url(a["file"]),
-            "thumbnail_url": storage.url(a["thumbnail"]) if a["thumbnail"] else None, "created_at": ms(a["created_at"])}
+    for a in rows:
+        a["url"] = storage.url(a["url"])
+        a["thumbnail_url"] = storage.url(a["thumbnail_url"]) if a["thumbnail_url"] else None
 
 
 def _units(user: Any, device: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(id__in=_orders(user, device).filter(unit__isnull=False).values("unit_id"))
 
 
-def _unit_row(u: dict[str, Any]) -> dict[str, Any]:
-    owner = u.get("owner")
-    return {"id": u["sync_id"], "project_id": u["building__project__sync_id"], "building_name": u["building__name"],
-            "number": u["number"], "floor": u["floor"], "layout": u["layout"],
-            "owner_name": owner[0] if owner else None, "owner_phone": mask_phone(owner[1]) if owner else None}
+class _Owner(Func):
+    """``<length of phone>:<phone><name>``: both of the owner's columns from one subquery, unambiguously."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        (phone, phone_params), (name, name_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        return (f"(CAST(LENGTH({phone}) AS TEXT) || ':' || {phone} || {name})",
+                [*phone_params, *phone_params, *name_params])
 
 
-def unit_owners(units: QuerySet[Unit]) -> dict[Any, tuple[str, str]]:
-    """The current owner of each unit (the primary contact first): one query, the units as a subquery."""
-    owners: dict[Any, tuple[str, str]] = {}
-    rows = Ownership.objects.filter(unit_id__in=units.values("id"), end_date__isnull=True).order_by(
-        "unit_id", "-is_primary_contact", "start_date").values_list("unit_id", "owner__name", "owner__phone")
-    for unit_id, name, phone in rows:
-        owners.setdefault(unit_id, (name, phone))
-    return owners
+def _current_owner() -> Subquery:
+    """The unit's current owner (the primary contact first, then the earliest), its phone and name in one value."""
+    current = Ownership.objects.filter(unit=OuterRef("pk"), end_date__isnull=True).order_by(
+        "-is_primary_contact", "start_date", "id")
+    return Subquery(current.annotate(packed=_Owner(F("owner__phone"), F("owner__name"))).values("packed")[:1],
+                    output_field=TextField())
+
+
+def _finish_units(rows: list[dict[str, Any]]) -> None:
+    for u in rows:
+        packed = u["owner_name"]
+        if packed is not None:
+            length, _colon, rest = packed.partition(":")
+            u["owner_name"], u["owner_phone"] = rest[int(length):], mask_phone(rest[:int(length)])
 
 
 def _projects(user: Any, device: Any) -> QuerySet[Project]:
     return Project.objects.filter(id__in=_orders(user, device).values("project_id"))
 
 
-def _project_row(p: dict[str, Any]) -> dict[str, Any]:
-    return {"id": p["sync_id"], "name": p["name"], "city": p["city"], "address": p["address"],
-            "latitude": num(p["latitude"]), "longitude": num(p["longitude"]),
-            "service_phone": p["service_phone"] or None}
-
-
 def _profiles(user: Any, device: Any) -> QuerySet[TechnicianProfile]:
     return TechnicianProfile.objects.filter(user=user)
 
 
-def _profile_row(p: dict[str, Any]) -> dict[str, Any]:
-    return {"id": p["sync_id"], "name": p["user__display_name"] or p["user__username"],
-            "skills": json.dumps(p["skills"], ensure_ascii=False), "on_duty": p["on_duty"],
-            "last_latitude": num(p["last_latitude"]), "last_longitude": num(p["last_longitude"]),
-            "last_position_at": ms(p["last_position_at"])}
-
-
 S, N, B = "string", "number", "boolean"
 TABLES: tuple[Table, ...] = (
-    Table("projects", (Column("name", S), Column("city", S), Column("address", S), Column("latitude", N),
-                       Column("longitude", N), Column("service_phone", S, optional=True)),
-          _projects, ("sync_id", "name", "city", "address", "latitude", "longitude", "service_phone"), _project_row),
-    Table("units", (Column("project_id", S, indexed=True), Column("building_name", S), Column("number", S),
-                    Column("floor", N), Column("layout", S), Column("owner_name", S, optional=True),
-                    Column("owner_phone", S, optional=True)),
-          _units, ("id", "sync_id", "building__project__sync_id", "building__name", "number", "floor", "layout"),
-          _unit_row),
-    Table("work_orders", (Column("number", S), Column("project_id", S, indexed=True),
-                          Column("unit_id", S, optional=True, indexed=True), Column("place", S),
-                          Column("category_id", S, indexed=True), Column("priority", S), Column("description", S),
-                          Column("location_detail", S), Column("contact_name", S), Column("contact_phone", S),
-                          Column("state", S, indexed=True), Column("waiting_reason", S, optional=True),
-                          Column("preferred_slots", S), Column("warranty_verdict", S),
-                          Column("estimate_yuan", N, optional=True), Column("created_at", N),
-                          Column("updated_at", N), Column("server_revision", N)),
-          _orders, ORDER_LOOKUPS, _order_row),
-    Table("work_order_events", (Column("work_order_id", S, indexed=True), Column("from_state", S, optional=True),
-                                Column("to_state", S), Column("device_at", N, optional=True), Column("note", S),
-                                Column("status", S), Column("reason", S, optional=True),
-                                Column("server_at", N, optional=True)),
-          _events, ("sync_id", "order__sync_id", "from_state", "to_state", "device_at", "note", "created_at"),
-          _event_row),
-    Table("comments", (Column("work_order_id", S, indexed=True), Column("body", S), Column("owner_visible", B),
-                       Column("author_name", S), Column("created_at", N)),
-          lambda u, d: Comment.objects.filter(order__in=_orders(u, d)),
-          ("sync_id", "order__sync_id", "body", "owner_visible", "author__display_name", "author__username",
-           "created_at"), _comment_row),
-    Table("part_usages", (Column("work_order_id", S, indexed=True), Column("name", S), Column("quantity", N),
-                          Column("unit_price_yuan", N), Column("created_at", N)),
-          lambda u, d: PartUsage.objects.filter(order__in=_orders(u, d)),
-          ("sync_id", "order__sync_id", "name", "quantity", "unit_price_yuan", "created_at"), _part_row),
-    Table("attachments", (Column("work_order_id", S, indexed=True), Column("content_type", S),
-                          Column("size_bytes", N), Column("sha256", S), Column("url", S),
-                          Column("thumbnail_url", S, optional=True), Column("created_at", N)),
-          lambda u, d: Attachment.objects.filter(order__in=_orders(u, d)),
-          ("sync_id", "order__sync_id", "content_type", "size_bytes", "sha256", "file", "thumbnail", "created_at"),
-          _attachment_row),
-    Table("technician_profiles", (Column("name", S), Column("skills", S), Column("on_duty", B),
-                                  Column("last_latitude", N, optional=True), Column("last_longitude", N, optional=True),
-                                  Column("last_position_at", N, optional=True)),
-          _profiles, ("sync_id", "user__display_name", "user__username", "skills", "on_duty", "last_latitude",
-                      "last_longitude", "last_position_at"), _profile_row),
+    Table("projects", (
+        (Column("name", S), "name"),
+        (Column("city", S), "city"),
+        (Column("address", S), "address"),
+        (Column("latitude", N), _number("latitude")),
+        (Column("longitude", N), _number("longitude")),
+        (Column("service_phone", S, optional=True), _blank_null("service_phone")),
+    ), _projects),
+    Table("units", (
+        (Column("project_id", S, indexed=True), "building__project__sync_id"),
+        (Column("building_name", S), "building__name"),
+        (Column("number", S), "number"),
+        (Column("floor", N), "floor"),
+        (Column("layout", S), "layout"),
+        (Column("owner_name", S, optional=True), _current_owner()),  # split by _finish_units
+        (Column("owner_phone", S, optional=True), Value(None, output_field=CharField())),  # masked, ditto
+    ), _units, _finish_units),
+    Table("work_orders", (
+        (Column("number", S), "number"),
+        (Column("project_id", S, indexed=True), "project__sync_id"),
+        (Column("unit_id", S, optional=True, indexed=True), "unit__sync_id"),
+        (Column("place", S), SpaceJoined(F("project__name"), F("building__name"),
+                                         Coalesce(_blank_null("unit__number"), F("public_area__name")))),
+        (Column("category_id", S, indexed=True), "category_code"),
+        (Column("priority", S), "priority"),
+        (Column("description", S), "description"),
+        (Column("location_detail", S), "location_detail"),
+        (Column("contact_name", S), "contact_name"),
+        (Column("contact_phone", S), "contact_phone"),
+        (Column("state", S, indexed=True), "state"),
+        (Column("waiting_reason", S, optional=True), _blank_null("waiting_reason")),
+        (Column("preferred_slots", S), _json_text("preferred_slots")),
+        (Column("warranty_verdict", S), "warranty_verdict"),
+        (Column("estimate_yuan", N, optional=True), _number("estimate_yuan")),
+        (Column("created_at", N), EpochMs("created_at")),
+        (Column("updated_at", N), EpochMs("updated_at")),
+        (Column("server_revision", N), "revision"),
+    ), _orders),
+    Table("work_order_events", (
+        (Column("work_order_id", S, indexed=True), "order__sync_id"),
+        (Column("from_state", S, optional=True), _blank_null("from_state")),
+        (Column("to_state", S), "to_state"),
+        (Column("device_at", N, optional=True), EpochMs("device_at")),
+        (Column("note", S), "note"),
+        (Column("status", S), Value("applied", output_field=CharField())),
+        (Column("reason", S, optional=True), Value(None, output_field=CharField())),
+        (Column("server_at", N, optional=True), EpochMs("created_at")),
+    ), _events),
+    Table("comments", (
+        (Column("work_order_id", S, indexed=True), "order__sync_id"),
+        (Column("body", S), "body"),
+        (Column("owner_visible", B), "owner_visible"),
+        (Column("author_name", S), Coalesce(_blank_null("author__display_name"), _blank_null("author__username"),
+                                            Value(""), output_field=CharField())),
+        (Column("created_at", N), EpochMs("created_at")),
+    ), lambda u, d: _of_orders(Comment, u)),
+    Table("part_usages", (
+        (Column("work_order_id", S, indexed=True), "order__sync_id"),
+        (Column("name", S), "name"),
+        (Column("quantity", N), _number("quantity")),
+        (Column("unit_price_yuan", N), _number("unit_price_yuan")),
+        (Column("created_at", N), EpochMs("created_at")),
+    ), lambda u, d: _of_orders(PartUsage, u)),
+    Table("attachments", (
+        (Column("work_order_id", S, indexed=True), "order__sync_id"),
+        (Column("content_type", S), "content_type"),
+        (Column("size_bytes", N), "size_bytes"),
+        (Column("sha256", S), "sha256"),
+        (Column("url", S), "file"),  # the stored name; made a URL by _finish_attachments
+        (Column("thumbnail_url", S, optional=True), "thumbnail"),
+        (Column("created_at", N), EpochMs("created_at")),
+    ), lambda u, d: _of_orders(Attachment, u), _finish_attachments),
+    Table("technician_profiles", (
+        (Column("name", S), Coalesce(_blank_null("user__display_name"), "user__username", output_field=CharField())),
+        (Column("skills", S), _json_text("skills")),
+        (Column("on_duty", B), "on_duty"),
+        (Column("last_latitude", N, optional=True), _number("last_latitude")),
+        (Column("last_longitude", N, optional=True), _number("last_longitude")),
+        (Column("last_position_at", N, optional=True), EpochMs("last_position_at")),
+    ), _profiles),
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 CATEGORY_COLUMNS = (Column("name", S), Column("name_en", S, optional=True), Column("parent_id", S, optional=True),
                     Column("default_priority", S))
 ALL_TABLE_NAMES = (*(t.name for t in TABLES), "categories")
-
-
-def table_rows(table: Table, qs: QuerySet[Any]) -> list[dict[str, Any]]:
-    values = list(qs.values(*table.lookups))
-    if table.name == "units":
-        owners = unit_owners(qs)
-        for v in values:
-            v["owner"] = owners.get(v["id"])
-    return [table.row(v) for v in values]
 
 
 def category_rows() -> list[dict[str, Any]]:
@@ -237,6 +328,6 @@ def category_rows() -> list[dict[str, Any]]:
 
 
 def schema() -> dict[str, Any]:
-    tables = [{"name": t.name, "columns": [c.as_schema() for c in t.columns]} for t in TABLES]
+    tables = [{"name": t.name, "columns": [c.as_schema() for c in t.schema_columns]} for t in TABLES]
     tables.append({"name": "categories", "columns": [c.as_schema() for c in CATEGORY_COLUMNS]})
     return {"version": SCHEMA_VERSION, "tables": sorted(tables, key=lambda t: t["name"])}
