@@ -15,9 +15,13 @@ def device_state_load(*, device: Any, tables: list[str] | None = None, for_updat
         qs = qs.filter(table__in=tables)
     if for_update:
         qs = qs.select_for_update()
-    return {row.table: {k: int(v) for k, v in row.records.items()} for row in qs}
+    return dict(qs.values_list("table", "records"))
 
 
 def device_state_save(*, device: Any, state: State, tables: set[str]) -> None:
-    for table in sorted(tables):
-        DeviceTable.objects.update_or_create(device=device, table=table, defaults={"records": state.get(table, {})})
+    """One statement for all the tables: an upsert on (device, table)."""
+    if not tables:
+        return
+    DeviceTable.objects.bulk_create(
+        [DeviceTable(device=device, table=table, records=state.get(table, {})) for table in sorted(tables)],
+        update_conflicts=True, unique_fields=["device", "table"], update_fields=["records"])

@@ -1,11 +1,42 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import orjson
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # A seen_stamp that matches no row: the next pull sends the record again whatever the cursor.
 RESEND = -1
+
+
+if TYPE_CHECKING:
+    _TextField = models.TextField[dict[str, int], dict[str, int]]
+else:
+    _TextField = models.TextField
+
+
+class RecordSetField(_TextField):
+    """``{record id: stamp}`` kept as compact JSON text, encoded and decoded by orjson.
+
+    Not ``jsonb``: nothing queries inside a record set, and a first pull of 10 000 orders writes three sets
+    of 10 000 entries, whose ``jsonb`` parsing and compression cost more than the rest of the save.
+    """
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return None if value is None else orjson.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        # Defining this keeps a bulk upsert of record sets a VALUES list (each set one parameter, escaped by
+        # the driver in C) instead of PostgreSQL's UNNEST of an array literal, escaped quote by quote in Python.
+        return "%s"
 
 
 class DeviceTable(models.Model):
@@ -20,7 +51,7 @@ class DeviceTable(models.Model):
     device = models.ForeignKey("accounts.DeviceToken", on_delete=models.CASCADE, related_name="+",
                                verbose_name=_("device"))
     table = models.CharField(_("table"), max_length=40)
-    records = models.JSONField(_("records held"), default=dict)
+    records = RecordSetField(_("records held"), default=dict)
 
     class Meta:
         verbose_name = _("device record set")
