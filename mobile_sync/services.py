@@ -64,7 +64,19 @@ def _validate(changes: Any) -> dict[str, dict[str, list[Any]]]:
             raise _invalid("deleted must be a list of ids", table=name)
     if total > MAX_ROWS:
         raise _invalid("too many rows in one batch", max_rows=MAX_ROWS)
-    return changes
+    return _without_nul(changes)
+
+
+def _without_nul(value: Any) -> Any:
+    """The batch with NUL characters dropped from every string: PostgreSQL text cannot hold them, and a phone's
+    keyboard can type one into a comment."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 def _from_ms(value: Any) -> datetime | None:

@@ -189,3 +189,14 @@ def test_malformed_batches_get_a_clear_error_and_change_nothing():
         assert response.status_code == 422 and response.json()["code"] == "invalid_sync_batch"
     assert device.pull_raw(last_pulled_at="soon").status_code == 422
     assert TimelineEvent.objects.count() == before
+
+
+def test_nul_characters_in_pushed_text_are_dropped_instead_of_failing_the_batch():
+    a, _b = two_sides()
+    device = Device(a.technician)
+    device.pull()
+    comment = device.record("comments", {"id": client_id(), "work_order_id": a.order.sync_id, "body": "已到\x00楼下",
+                                         "owner_visible": False, "author_name": "", "created_at": 0})
+    response = device.sync()
+    assert response.status_code == 200 and response.json()["refused"] == []
+    assert Comment.objects.get(sync_id=comment["id"]).body == "已到楼下"
