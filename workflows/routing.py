@@ -252,14 +252,16 @@ def route(
 
     ``candidates_for(team_code)`` returns the snapshot of the team's technicians (a plain sequence
     is accepted when the caller already knows the team). ``cursors`` holds round-robin cursors by
-    team code; the decision returns the team's new cursor in ``cursor``. A decision without an
-    assignee and without an offer means nobody is eligible: the order waits in the team's queue.
+    team code, read only when the rule's strategy or fallback is round-robin; the decision returns
+    the team's new cursor in ``cursor``. A decision without an assignee and without an offer means
+    nobody is eligible: the order waits in the team's queue.
     """
     match = match_rule(definitions, order, now)
     rule = match.rule
     candidates = list(candidates_for(rule.team) if callable(candidates_for) else candidates_for)
     _check_unique(candidates)
-    cursor = (cursors or {}).get(rule.team)
+    # Only round-robin reads the team's cursor (the caller may lock it to read it).
+    cursor = (cursors or {}).get(rule.team) if "round_robin" in (rule.strategy, rule.fallback) else None
     requirements = requirements_of(rule)
     if rule.strategy != "grab":
         result = apply_direct(rule.strategy, candidates, requirements, site=order.site, cursor=cursor,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from backend.accounts.access import ensure_role, has_role
-from backend.accounts.models import Team, TechnicianProfile, User
+from backend.accounts.models import Team, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.workorders.access import access_order
@@ -31,6 +32,9 @@ from workflows.routing import GrabOffer as EngineOffer
 from workflows.routing import OrderFacts, RoutingDecision, accept_grab, expire_grab, route
 from workflows.strategies import Candidate, Requirements
 
+if TYPE_CHECKING:
+    from backend.workorders.writes import OrderWrites
+
 # The engine's channel vocabulary for the app's channels.
 ENGINE_CHANNELS = {"qr": "qr", "phone": "phone", "walk_in": "walk_in", "wecom": "wecom",
                    "handover_inspection": "handover", "technician_found": "staff"}
@@ -44,33 +48,33 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
     return (float(lat), float(lon))
 
 
+def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
+    """(the team's id when it has technicians, its technicians as routing sees them now) in one query."""
+    open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
+                 .values("technician_id").annotate(n=Count("id")).values("n"))
+    last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by()
+                     .values("technician_id").annotate(last=Max("started_at")).values("last"))
+    rows = (
+        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
+        .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
+        .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
+        .order_by("user_id")
+        .values_list("user__teams__id", "user_id", "skills", "on_duty", "open_load", "last_latitude",
+                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at")
+    )
+    team_ids = set()
+    candidates = []
+    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at in rows:
+        team_ids.add(team_id)
+        candidates.append(Candidate(id=str(user_id), skills=dict(skills), on_duty=on_duty, open_load=load,
+                                    position=_position(last_lat, last_lon) or _position(base_lat, base_lon),
+                                    last_assigned_at=last_at))
+    return (team_ids.pop() if team_ids else None), candidates
+
+
 def candidates_snapshot(*, team_code: str) -> list[Candidate]:
     """The team's technicians as routing sees them now: skills, duty, open load, position, last assignment."""
-    profiles = list(
-        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True,
-                                         user__role_rows__role=Role.TECHNICIAN)
-        .select_related("user").distinct()
-    )
-    user_ids = [p.user_id for p in profiles]
-    loads = dict(
-        WorkOrder.objects.filter(technician_id__in=user_ids, state__in=OPEN_STATES)
-        .values_list("technician_id").annotate(n=Count("id"))
-    )
-    last_assigned = dict(
-        Assignment.objects.filter(technician_id__in=user_ids).values_list("technician_id")
-        .annotate(last=Max("started_at"))
-    )
-    return [
-        Candidate(
-            id=str(p.user_id),
-            skills=dict(p.skills),
-            on_duty=p.on_duty,
-            open_load=loads.get(p.user_id, 0),
-            position=_position(p.last_latitude, p.last_longitude) or _position(p.base_latitude, p.base_longitude),
-            last_assigned_at=last_assigned.get(p.user_id),
-        )
-        for p in profiles
-    ]
+    return _team_snapshot(team_code)[1]
 
 
 def order_facts(order: WorkOrder) -> OrderFacts:
@@ -87,43 +91,52 @@ def order_facts(order: WorkOrder) -> OrderFacts:
     )
 
 
-def _record_assignment(*, order: WorkOrder, team: Team | None, technician_id: Any, method: str, reason: str,
-                       by: User | None, now: datetime) -> None:
-    Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
-    Assignment.objects.create(order=order, team=team, technician_id=technician_id, method=method, reason=reason[:300],
-                              assigned_by=by, started_at=now)
+def _record_assignment(*, order: WorkOrder, team_id: Any, technician_id: Any, method: str, reason: str,
+                       by: User | None, now: datetime, writes: OrderWrites | None = None) -> None:
+    if writes is None or not writes.new:  # a new order has no assignment to close
+        Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
+    Assignment.objects.create(order=order, team_id=team_id, technician_id=technician_id, method=method,
+                              reason=reason[:300], assigned_by=by, started_at=now)
 
 
-def _apply_assignee(*, order: WorkOrder, actor: Actor, team: Team | None, technician_id: Any, method: str,
-                    reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None) -> WorkOrder:
+def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_id: Any, method: str,
+                    reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None,
+                    also: dict[str, Any] | None = None, writes: OrderWrites | None = None) -> WorkOrder:
+    """Gives a locked (or just created) order to a technician through the state machine; ``also``
+    are more fields the same step sets (routing's explanation)."""
     technician_id = uuid.UUID(str(technician_id))  # the engine speaks in text ids
-    changes: dict[str, Any] = {"technician_id": technician_id}
-    if team is not None:
-        changes["team_id"] = team.id
+    changes: dict[str, Any] = {"technician_id": technician_id, **(also or {})}
+    if team_id is not None:
+        changes["team_id"] = team_id
     if order.state in REASSIGNABLE:
         if order.state == State.EN_ROUTE:
-            order_transition(order_id=order.id, actor=actor, to=State.ACCEPTED, now=now, note=reason)
+            order_transition(order=order, writes=writes, actor=actor, to=State.ACCEPTED, now=now, note=reason)
         else:
             # Same state, new holder: an assignment event, not a state change.
             for name, value in changes.items():
                 setattr(order, name, value)
             order.updated_at = now
             order.revision += 1
-            order.save(update_fields=["technician", "team", "updated_at", "revision"])
-            TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor=actor.user,
-                                         actor_label=actor.display()[:100], note=note or reason,
-                                         data={"technician_id": str(technician_id), "method": method, **(data or {})},
-                                         created_at=now, owner_visible=True)
-            _record_assignment(order=order, team=team, technician_id=technician_id, method=method, reason=reason,
-                               by=actor.user, now=now)
+            order.save(update_fields=sorted({"technician", "team", "updated_at", "revision",
+                                             *(name.removesuffix("_id") for name in changes)}))
+            event_fields = {"kind": TimelineEvent.Kind.ASSIGNMENT, "actor": actor.user,
+                            "actor_label": actor.display()[:100], "note": note or reason,
+                            "data": {"technician_id": str(technician_id), "method": method, **(data or {})},
+                            "created_at": now, "owner_visible": True}
+            if writes is None:
+                TimelineEvent.objects.create(order=order, **event_fields)
+            else:
+                writes.add_event(**event_fields)
+            _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method,
+                               reason=reason, by=actor.user, now=now, writes=writes)
             from backend.workorders.events import order_changed
 
-            order_changed(order=order, kind="assignment", now=now)
+            order_changed(order=order, kind="assignment", now=now, writes=writes)
             return order
-    order = order_transition(order_id=order.id, actor=actor, to=State.ASSIGNED, now=now, note=note or reason,
-                             changes=changes, event_data={"method": method, **(data or {})})
-    _record_assignment(order=order, team=team, technician_id=technician_id, method=method, reason=reason,
-                       by=actor.user, now=now)
+    order = order_transition(order=order, writes=writes, actor=actor, to=State.ASSIGNED, now=now,
+                             note=note or reason, changes=changes, event_data={"method": method, **(data or {})})
+    _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method, reason=reason,
+                       by=actor.user, now=now, writes=writes)
     return order
 
 
@@ -154,34 +167,49 @@ def _store_cursor(decision: RoutingDecision) -> None:
 
 def order_route(*, order_id: Any, now: datetime) -> WorkOrder:
     """Runs the routing rules for an order waiting for an assignee and applies the decision."""
-    definitions = active_definitions()
     with transaction.atomic():
         order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project", "building").get(id=order_id)
-        if order.state not in ASSIGNABLE_FROM:
-            raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
-        decision = route(definitions, order_facts(order), lambda code: candidates_snapshot(team_code=code), now=now,
-                         cursors=LockedCursors())
-        _store_cursor(decision)
-        team = Team.objects.filter(code=decision.team).first()
-        explanation = to_jsonable(decision.explanation)
-        explanation["summary"] = decision.explanation.summary()
-        order.routing_explanation = {"rule": decision.rule_code, "rule_name": decision.rule_name,
-                                     "team": decision.team, "strategy": decision.strategy,
-                                     "applied_strategy": decision.applied_strategy,
-                                     "required_skills": dict(decision.required_skills), **explanation}
-        order.definitions_version = decision.definitions_version
-        order.team = team
-        order.save(update_fields=["routing_explanation", "definitions_version", "team"])
-        if decision.assignee is not None:
-            return _apply_assignee(order=order, actor=system_actor("routing"), team=team,
-                                   technician_id=decision.assignee, method=Assignment.Method.ROUTING,
-                                   reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now)
-        if decision.offer is not None:
-            _open_offer(order=order, offer=decision.offer, now=now)
-        return order
+        return order_route_held(order=order, now=now)
 
 
-def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime) -> GrabOffer:
+def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | None = None) -> WorkOrder:
+    """``order_route`` for an order the caller holds in its open transaction (locked, or just created
+    by it), its project and building loaded; with ``writes``, the rows are queued there."""
+    if order.state not in ASSIGNABLE_FROM:
+        raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
+    snapshot: dict[str, Any] = {}
+
+    def candidates_for(team_code: str) -> list[Candidate]:
+        snapshot["team_id"], candidates = _team_snapshot(team_code)
+        return candidates
+
+    decision = route(active_definitions(), order_facts(order), candidates_for, now=now, cursors=LockedCursors())
+    _store_cursor(decision)
+    team_id = snapshot.get("team_id")
+    if team_id is None:  # a team without technicians (or unknown to the database)
+        team_id = Team.objects.filter(code=decision.team).values_list("id", flat=True).first()
+    explanation = to_jsonable(decision.explanation)
+    explanation["summary"] = decision.explanation.summary()
+    routed = {"routing_explanation": {"rule": decision.rule_code, "rule_name": decision.rule_name,
+                                      "team": decision.team, "strategy": decision.strategy,
+                                      "applied_strategy": decision.applied_strategy,
+                                      "required_skills": dict(decision.required_skills), **explanation},
+              "definitions_version": decision.definitions_version, "team_id": team_id}
+    if decision.assignee is not None:
+        # The explanation is stored by the assignment step itself (one write of the order row).
+        return _apply_assignee(order=order, actor=system_actor("routing"), team_id=team_id,
+                               technician_id=decision.assignee, method=Assignment.Method.ROUTING,
+                               reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now, also=routed,
+                               writes=writes)
+    for name, value in routed.items():
+        setattr(order, name, value)
+    order.save(update_fields=["routing_explanation", "definitions_version", "team"])
+    if decision.offer is not None:
+        _open_offer(order=order, offer=decision.offer, now=now, writes=writes)
+    return order
+
+
+def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime, writes: OrderWrites | None = None) -> GrabOffer:
     row = GrabOffer.objects.create(
         order=order, team_code=offer.team, rule_code=offer.rule_code, rule_name=offer.rule_name,
         candidate_ids=list(offer.candidate_ids), required_skills=dict(offer.requirements.skills),
@@ -189,10 +217,13 @@ def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime) -> GrabO
         fallback=offer.fallback, definitions_version=offer.definitions_version, offered_at=offer.offered_at,
         expires_at=offer.expires_at,
     )
-    TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing",
-                                 note="grab pool", data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
-                                                         "expires_at": offer.expires_at.isoformat()},
-                                 created_at=now)
+    event_fields = {"kind": TimelineEvent.Kind.ASSIGNMENT, "actor_label": "routing", "note": "grab pool",
+                    "data": {"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
+                             "expires_at": offer.expires_at.isoformat()}, "created_at": now}
+    if writes is None:
+        TimelineEvent.objects.create(order=order, **event_fields)
+    else:
+        writes.add_event(**event_fields)
     message = {"type": "grab.offered", "offer_id": str(row.id), "order_id": str(order.id), "number": order.number,
                "category": order.category_code, "priority": order.priority, "expires_at": row.expires_at.isoformat()}
     send_after_commit([group_for_technician(cid) for cid in offer.candidate_ids], message)
@@ -229,8 +260,8 @@ def order_grab(*, actor: User, order_id: Any, now: datetime) -> WorkOrder:
             status=GrabOffer.Status.TAKEN, taken_by=actor, closed_at=now)
         if won != 1:
             raise Conflict(code="grab_lost", details={"order": order.number})
-        team = Team.objects.filter(code=offer.team_code).first()
-        return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team=team,
+        team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
+        return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team_id=team_id,
                                technician_id=actor.id, method=Assignment.Method.GRAB, reason="grab pool", now=now)
 
 
@@ -255,8 +286,8 @@ def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
                                          note="grab pool expired; nobody eligible",
                                          data=to_jsonable(decision.explanation), created_at=now)
             return order
-        team = Team.objects.filter(code=offer.team_code).first()
-        return _apply_assignee(order=order, actor=system_actor("grab_fallback"), team=team,
+        team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
+        return _apply_assignee(order=order, actor=system_actor("grab_fallback"), team_id=team_id,
                                technician_id=decision.assignee, method=Assignment.Method.FALLBACK,
                                reason=f"grab pool expired: {decision.applied_strategy}", now=now,
                                data={"explanation": decision.explanation.summary()})
@@ -278,5 +309,6 @@ def order_assign(*, actor: User, order_id: Any, technician_id: Any, reason: str,
             technician.teams.first()
         GrabOffer.objects.filter(order=order, status=GrabOffer.Status.OPEN).update(
             status=GrabOffer.Status.WITHDRAWN, closed_at=now)
-        return _apply_assignee(order=order, actor=Actor(user=actor), team=team, technician_id=technician.id,
+        return _apply_assignee(order=order, actor=Actor(user=actor), team_id=team.id if team else None,
+                               technician_id=technician.id,
                                method=Assignment.Method.DISPATCHER, reason=reason, now=now)

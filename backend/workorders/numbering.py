@@ -1,9 +1,10 @@
 """Human-readable order numbers: WX<yyyymmdd>-<nnnn>, unique, gap-tolerant, race-free.
 
-The day's counter row is created if missing (a unique insert that tolerates a concurrent twin) and
-then advanced with one conditional ``UPDATE ... SET last_value = last_value + 1`` whose result is
-read back inside the same transaction: two concurrent callers can never get the same value. A
-rolled-back transaction leaves a gap, which is fine.
+One statement claims the next value of the day: ``INSERT ... ON CONFLICT (day) DO UPDATE SET
+last_value = last_value + 1 RETURNING last_value`` creates the day's counter row at 1 or advances
+it, and the row stays locked until the caller's transaction ends, so two concurrent callers can
+never get the same value (the second waits for the first to commit, then sees its value). Both
+PostgreSQL and SQLite (3.35+) run it. A rolled-back transaction leaves a gap, which is fine.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-
-from backend.workorders.models import OrderNumberCounter
+from django.db import connection
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -23,15 +21,15 @@ def format_number(day: date, value: int) -> str:
     return f"WX{day:%Y%m%d}-{value:04d}"
 
 
+# The table and columns of OrderNumberCounter (checked by the numbering tests).
+CLAIM_SQL = ("INSERT INTO workorders_ordernumbercounter (day, last_value) VALUES (%s, 1) "
+             "ON CONFLICT (day) DO UPDATE SET last_value = workorders_ordernumbercounter.last_value + 1 "
+             "RETURNING last_value")
+
+
 def order_number_next(*, now: datetime) -> str:
     day = now.astimezone(SHANGHAI).date()
-    with transaction.atomic():
-        if not OrderNumberCounter.objects.filter(day=day).exists():
-            try:
-                with transaction.atomic():
-                    OrderNumberCounter.objects.create(day=day, last_value=0)
-            except IntegrityError:
-                pass  # created by a concurrent caller: the update below serialises on its row
-        OrderNumberCounter.objects.filter(day=day).update(last_value=F("last_value") + 1)
-        value = OrderNumberCounter.objects.filter(day=day).values_list("last_value", flat=True).get()
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [day])
+        (value,) = cursor.fetchone()
     return format_number(day, value)

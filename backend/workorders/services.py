@@ -38,6 +38,7 @@ from backend.workorders.rules import active_definitions
 from backend.workorders.states import OPEN_STATES, State
 from backend.workorders.transitions import Actor
 from backend.workorders.warranty import warranty_verdict
+from backend.workorders.writes import order_writes
 
 INTAKE_ROLES: dict[str, set[str]] = {
     Channel.PHONE: {Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR},
@@ -129,17 +130,18 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
             warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
             definitions_version=definitions.version, created_at=now, updated_at=now,
         )
-        TimelineEvent.objects.create(
-            order=order, kind=TimelineEvent.Kind.CREATED, actor=actor.user, actor_label=actor.display()[:100],
-            to_state=State.SUBMITTED, created_at=now, owner_visible=True,
-            data={"channel": channel, "duplicates": [d.number for d in duplicates]},
-        )
-        from backend.workorders.sla import sla_start
+        # The order was created by this transaction: routing and the state machine take it as held,
+        # and the rows of every step are written together when the block ends.
+        with order_writes(order, new=True) as writes:
+            writes.add_event(kind=TimelineEvent.Kind.CREATED, actor=actor.user, actor_label=actor.display()[:100],
+                             to_state=State.SUBMITTED, created_at=now, owner_visible=True,
+                             data={"channel": channel, "duplicates": [d.number for d in duplicates]})
+            from backend.workorders.sla import sla_start
 
-        sla_start(order=order, now=now)
-        order_changed(order=order, kind="created", now=now)
-        if route_now:
-            order = dispatch.order_route(order_id=order.id, now=now)
+            sla_start(order=order, now=now, writes=writes)
+            order_changed(order=order, kind="created", now=now, writes=writes)
+            if route_now:
+                order = dispatch.order_route_held(order=order, now=now, writes=writes)
     return IntakeResult(order=order, duplicates=duplicates)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from backend.accounts.models import Team, User
@@ -21,7 +21,10 @@ from backend.core.failpoints import failpoint
 from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.rules import active_definitions
 from backend.workorders.states import State, WaitingReason
-from workflows.sla import SlaEvent, compute_schedule
+from workflows.sla import SlaEvent, TargetClock, compute_schedule
+
+if TYPE_CHECKING:
+    from backend.workorders.writes import OrderWrites
 
 logger = logging.getLogger("anxin.sla")
 
@@ -30,8 +33,14 @@ PAUSE_REASONS: dict[str, str] = {WaitingReason.OWNER: "waiting_owner", WaitingRe
 STOPPED_STATES = frozenset({State.CANCELLED, State.REJECTED})
 
 
-def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> SlaClockEvent:
-    return SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+def _record(order: WorkOrder, kind: str, now: datetime, writes: OrderWrites | None = None,
+            **fields: Any) -> SlaClockEvent:
+    row = SlaClockEvent(order=order, kind=kind, at=now, **fields)
+    if writes is None:
+        row.save(force_insert=True)
+    else:
+        writes.clock_new.append(row)
+    return row
 
 
 def _history(order: WorkOrder) -> list[SlaClockEvent]:
@@ -39,24 +48,40 @@ def _history(order: WorkOrder) -> list[SlaClockEvent]:
     return list(SlaClockEvent.objects.filter(order=order).order_by("at", "id"))
 
 
-def sla_start(*, order: WorkOrder, now: datetime) -> None:
-    started = _record(order, "started", now, category_code=order.category_code, priority=order.priority)
-    sla_recompute(order=order, now=now, history=[started])
+def _known_history(order: WorkOrder, writes: OrderWrites | None) -> list[SlaClockEvent]:
+    if writes is None:
+        return _history(order)
+    if writes.clock_history is None:
+        writes.clock_history = _history(order)
+    return writes.clock_history
+
+
+def sla_start(*, order: WorkOrder, now: datetime, writes: OrderWrites | None = None) -> None:
+    started = _record(order, "started", now, writes, category_code=order.category_code, priority=order.priority)
+    if writes is None:
+        sla_recompute(order=order, now=now, history=[started])
+        return
+    _known_history(order, writes).append(started)
+    writes.sla_recompute_at = now
 
 
 def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
     return SlaClockEvent.objects.filter(order=order).order_by("-at", "-id").values_list("at", flat=True).first()
 
 
-def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> None:
-    """Called by the state machine for every step; turns steps into clock events."""
-    history = _history(order)
+def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime,
+                      writes: OrderWrites | None = None) -> None:
+    """Called by the state machine for every step; turns steps into clock events.
+
+    With ``writes``, the clock events are queued there and the schedule is computed once when it
+    is flushed, from the whole history (the order's steps in one transaction need one schedule)."""
+    history = _known_history(order, writes)
     if history and now < history[-1].at:
         now = history[-1].at  # clock events never go backwards (an offline step may carry an earlier device time)
     if not any(e.kind == "started" for e in history):
         # An order that did not come through intake (imported, created by hand) starts its clocks
         # when it was created.
-        history.insert(0, _record(order, "started", order.created_at, category_code=order.category_code,
+        history.insert(0, _record(order, "started", order.created_at, writes, category_code=order.category_code,
                                   priority=order.priority))
     paused, resolved, responded = _clock_state(history)
     kinds: list[tuple[str, dict[str, Any]]] = []
@@ -74,8 +99,13 @@ def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> 
         kinds.append(("resolved", {}))
     if to == State.REOPENED and resolved:
         kinds.append(("reopened", {}))
-    history += [_record(order, kind, now, **fields) for kind, fields in kinds]
-    if to in STOPPED_STATES:
+    history += [_record(order, kind, now, writes, **fields) for kind, fields in kinds]
+    if writes is not None:
+        if to in STOPPED_STATES:
+            writes.sla_stop_at = now
+        elif kinds:
+            writes.sla_recompute_at = now
+    elif to in STOPPED_STATES:
         sla_stop(order=order, now=now)
     elif kinds:
         sla_recompute(order=order, now=now, history=history)
@@ -109,16 +139,29 @@ def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
             for row in history]
 
 
-def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
-    """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
+def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None,
+                  fresh: bool = False) -> None:
+    """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs.
+
+    ``fresh``: the order was created in the caller's open transaction, so it has no deadline or
+    alert rows yet: the schedule is inserted with one bulk INSERT per table, nothing read first."""
     schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
                                 now)
+    if fresh:
+        if not connection.in_atomic_block:
+            raise RuntimeError("a fresh schedule is stored inside the transaction that created the order")
+        SlaDeadline.objects.bulk_create([SlaDeadline(order=order, cycle=clock.cycle, target=clock.target,
+                                                     **_deadline_values(schedule.policy_code, clock))
+                                         for clock in schedule.clocks])
+        SlaAlert.objects.bulk_create([SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target,
+                                               level=alert.level, notify=alert.notify, due_at=alert.at)
+                                      for alert in schedule.alerts])
+        return
     with transaction.atomic():
         deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []
         for clock in schedule.clocks:
-            values = {"policy_code": schedule.policy_code, "duration_seconds": int(clock.duration.total_seconds()),
-                      "deadline_at": clock.deadline_at, "met_at": clock.met_at, "status": clock.status}
+            values = _deadline_values(schedule.policy_code, clock)
             row = deadlines.get((clock.cycle, clock.target))
             if row is None:
                 new_deadlines.append(SlaDeadline(order=order, cycle=clock.cycle, target=clock.target, **values))
@@ -151,6 +194,11 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
 
 
 DEADLINE_FIELDS = ("policy_code", "duration_seconds", "deadline_at", "met_at", "status")
+
+
+def _deadline_values(policy_code: str, clock: TargetClock) -> dict[str, Any]:
+    return {"policy_code": policy_code, "duration_seconds": int(clock.duration.total_seconds()),
+            "deadline_at": clock.deadline_at, "met_at": clock.met_at, "status": clock.status}
 
 
 def sla_stop(*, order: WorkOrder, now: datetime) -> None:

@@ -1,7 +1,9 @@
 """The only code that changes ``WorkOrder.state``.
 
-``order_transition`` locks the row, checks the transition table and the actor's role and the
-step's preconditions, applies the change with ``update_fields``, and appends the timeline event.
+``order_transition`` locks the row (or takes the row its caller already holds in its transaction),
+checks the transition table and the actor's role and the step's preconditions, applies the change
+with ``update_fields``, and appends the timeline event (at once, or queued in the caller's
+``OrderWrites``).
 Every entry point (staff API, sync push, owner portal, Celery tasks) calls it.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +22,9 @@ from backend.core.errors import PermissionDenied
 from backend.workorders.errors import InvalidTransition, NotAssignee, PreconditionFailed, ReopenWindowClosed
 from backend.workorders.models import TimelineEvent, WorkOrder
 from backend.workorders.states import ALLOWED, ASSIGNEE_ONLY_FROM, FIELD, SYSTEM_STEPS, State, WaitingReason
+
+if TYPE_CHECKING:
+    from backend.workorders.writes import OrderWrites
 
 
 def reopen_window() -> timedelta:
@@ -93,49 +98,75 @@ def _check_preconditions(order: WorkOrder, frm: str, to: str, changes: dict[str,
                                           "window_days": reopen_window().days})
 
 
-def order_transition(*, order_id: Any, actor: Actor, to: str, now: datetime, note: str = "",
-                     device_at: datetime | None = None, changes: dict[str, Any] | None = None,
-                     event_data: dict[str, Any] | None = None, event_id: str | None = None,
-                     clock_at: datetime | None = None) -> WorkOrder:
+def order_transition(*, actor: Actor, to: str, now: datetime, order_id: Any = None, order: WorkOrder | None = None,
+                     writes: OrderWrites | None = None, note: str = "", device_at: datetime | None = None,
+                     changes: dict[str, Any] | None = None, event_data: dict[str, Any] | None = None,
+                     event_id: str | None = None, clock_at: datetime | None = None) -> WorkOrder:
     """Moves an order to ``to``; ``changes`` are fields set in the same step (technician, waiting reason...).
+
+    Give ``order_id`` and the step locks the row in its own transaction (a savepoint inside the
+    caller's). A caller that already holds the row — locked with ``select_for_update`` or created
+    in its open transaction — passes it as ``order`` (or as ``writes.order``) and it is not read
+    again. With ``writes`` the timeline event, the SLA clock changes and the live update are
+    queued there and written when the caller flushes it (see ``backend.workorders.writes``).
 
     ``event_id`` gives the timeline event a known id (a device's own id for an offline step);
     ``clock_at`` is when the step counts for the SLA clocks when that is not ``now`` (a plausible
     device time of an offline step; never earlier than the clocks' last event)."""
-    changes = dict(changes or {})
+    step: dict[str, Any] = {"actor": actor, "to": to, "now": now, "writes": writes, "note": note,
+                            "device_at": device_at, "changes": dict(changes or {}), "event_data": event_data,
+                            "event_id": event_id, "clock_at": clock_at}
+    held = order if order is not None else (writes.order if writes is not None else None)
+    if held is not None:
+        if writes is not None and writes.order is not held:
+            raise ValueError("writes belong to another order")
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("a held order is changed inside the transaction that holds it")
+        return _apply_step(held, **step)
     with transaction.atomic():
-        order = WorkOrder.objects.select_for_update().get(id=order_id)
-        frm = order.state
-        if (frm, to) not in ALLOWED:
-            raise InvalidTransition(details={"from": frm, "to": to, "order": order.number})
-        _check_actor(order, actor, frm, to)
-        _check_preconditions(order, frm, to, changes, now)
+        return _apply_step(WorkOrder.objects.select_for_update().get(id=order_id), **step)
 
-        if to != State.WAITING:
-            changes.setdefault("waiting_reason", "")
-        if to == State.COMPLETED:
-            changes["completed_at"] = now
-        if to in {State.ACCEPTED, State.REOPENED} and frm in {State.ASSIGNED, State.EN_ROUTE, State.COMPLETED,
-                                                               State.CLOSED}:
-            changes.setdefault("technician_id", None)
-        for name, value in changes.items():
-            setattr(order, name, value)
-        order.state = to
-        order.updated_at = now
-        order.revision += 1
-        fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
-                                                      for name in changes)}
-        order.save(update_fields=sorted(fields))
-        event = TimelineEvent.objects.create(
-            order=order, kind=TimelineEvent.Kind.STATE, actor=actor.user, actor_label=actor.display()[:100],
-            from_state=frm, to_state=to, note=note, data=event_data or {}, created_at=now, device_at=device_at,
-            owner_visible=to in OWNER_VISIBLE_STATES, **({"sync_id": event_id} if event_id else {}),
-        )
-        from backend.workorders.events import order_changed
-        from backend.workorders.owner import owner_step_notify
-        from backend.workorders.sla import sla_on_transition
 
-        sla_on_transition(order=order, frm=frm, to=to, now=clock_at or now)
-        order_changed(order=order, kind="state", now=now)
+def _apply_step(order: WorkOrder, *, actor: Actor, to: str, now: datetime, writes: OrderWrites | None, note: str,
+                device_at: datetime | None, changes: dict[str, Any], event_data: dict[str, Any] | None,
+                event_id: str | None, clock_at: datetime | None) -> WorkOrder:
+    frm = order.state
+    if (frm, to) not in ALLOWED:
+        raise InvalidTransition(details={"from": frm, "to": to, "order": order.number})
+    _check_actor(order, actor, frm, to)
+    _check_preconditions(order, frm, to, changes, now)
+
+    if to != State.WAITING:
+        changes.setdefault("waiting_reason", "")
+    if to == State.COMPLETED:
+        changes["completed_at"] = now
+    if to in {State.ACCEPTED, State.REOPENED} and frm in {State.ASSIGNED, State.EN_ROUTE, State.COMPLETED,
+                                                           State.CLOSED}:
+        changes.setdefault("technician_id", None)
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order.state = to
+    order.updated_at = now
+    order.revision += 1
+    fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
+                                                  for name in changes)}
+    order.save(update_fields=sorted(fields))
+    event_fields = {"kind": TimelineEvent.Kind.STATE, "actor": actor.user, "actor_label": actor.display()[:100],
+                    "from_state": frm, "to_state": to, "note": note, "data": event_data or {}, "created_at": now,
+                    "device_at": device_at, "owner_visible": to in OWNER_VISIBLE_STATES,
+                    **({"sync_id": event_id} if event_id else {})}
+    from backend.workorders.events import order_changed
+    from backend.workorders.owner import owner_step_notify
+    from backend.workorders.sla import sla_on_transition
+
+    if writes is None:
+        event = TimelineEvent.objects.create(order=order, **event_fields)
+    else:
+        event = writes.add_event(**event_fields)
+    sla_on_transition(order=order, frm=frm, to=to, now=clock_at or now, writes=writes)
+    order_changed(order=order, kind="state", now=now, writes=writes)
+    if writes is None:
         owner_step_notify(order=order, to=to, event_id=event.id, now=now)
+    else:  # the event's id is known once the queued events are written
+        writes.after_flush.append(lambda: owner_step_notify(order=order, to=to, event_id=event.id, now=now))
     return order
