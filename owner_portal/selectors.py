@@ -131,8 +131,15 @@ def _event_label(event: TimelineEvent) -> Any:
 
 def owner_events(order: WorkOrder, *, since_id: int = 0) -> list[dict[str, Any]]:
     rows = order.events.filter(owner_visible=True, id__gt=since_id).order_by("id")
-    out = []
+    out: list[dict[str, Any]] = []
+    previous_state_label = None
     for event in rows:
+        if event.kind == TimelineEvent.Kind.STATE:
+            # on_site → in_progress are one step for the owner ("repairing"): show it once.
+            label = str(_event_label(event))
+            if label == previous_state_label:
+                continue
+            previous_state_label = label
         note = event.note if event.kind in {TimelineEvent.Kind.COMMENT, TimelineEvent.Kind.NOTE} else ""
         if event.kind == TimelineEvent.Kind.ESTIMATE:
             note = f"¥{event.data.get('amount_yuan', '')} {event.note}".strip()

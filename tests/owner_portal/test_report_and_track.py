@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from backend.workorders.models import Attachment, Comment, WorkOrder
+from backend.workorders.models import Attachment, WorkOrder
 from tests.owner_portal.helpers import home_with_owner, jpeg, verified_client
 
 pytestmark = pytest.mark.django_db

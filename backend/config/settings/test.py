@@ -19,3 +19,6 @@ STORAGES = {
 }
 # Partial uploads of the resumable photo path go to a folder of their own, emptied between runs.
 SYNC_UPLOAD_DIR = VAR_DIR / "test-uploads"
+# The browser tests run the app in a daphne process too: serve static files from the apps, no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

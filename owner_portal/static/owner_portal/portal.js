@@ -167,6 +167,12 @@
     function swap(html) {
       var next = document.createElement("div");
       next.innerHTML = html;
+      var keep = {};
+      $all(":scope > [id]", next).forEach(function (fresh) { keep[fresh.id] = true; });
+      $all(":scope > [id]", root).forEach(function (old) {
+        if (!keep[old.id] && !editing(old)) old.remove();
+      });
+      var order = $all(":scope > [id]", next).map(function (el) { return el.id; });
       $all(":scope > [id]", next).forEach(function (fresh) {
         var current = document.getElementById(fresh.id);
         if (current && current.parentNode === root) {
@@ -175,8 +181,10 @@
           root.appendChild(fresh);
         }
       });
-      $all(":scope > [id]", root).forEach(function (old) {
-        if (!next.querySelector("#" + CSS.escape(old.id)) && !editing(old)) old.remove();
+      // Sections that appeared (the technician, the rating form) take their place in the page's order.
+      order.forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el && el.parentNode === root && !editing(el)) root.appendChild(el);
       });
     }
     function refresh(via) {

@@ -1,0 +1,85 @@
+"""Self-help articles: Chinese search on both databases, suggestions while typing, self-served counting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from owner_portal.models import Article, ArticleStep, ArticleView
+from owner_portal.selectors import article_stats, articles_search, search_terms
+from owner_portal.services import article_reindex
+from tests.owner_portal.helpers import home_with_owner, verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def article(title: str, summary: str, keywords: str = "", category: str = "drainage", steps=("",)) -> Article:
+    row = Article.objects.create(title=title, summary=summary, keywords=keywords, category_code=category)
+    for i, text in enumerate(steps, start=1):
+        if text:
+            ArticleStep.objects.create(article=row, position=i, text=text)
+    article_reindex(article_id=row.id)
+    return row
+
+
+def test_chinese_text_is_searched_by_character_pairs():
+    assert search_terms("下水道堵了") == ["下水", "水道", "道堵", "堵了"]
+    assert search_terms("漏") == ["漏"]
+    assert search_terms("Sink drains slowly") == ["sink", "drains", "slowly"]
+
+
+def test_the_best_matching_article_comes_first_and_unrelated_ones_not_at_all():
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞 排水慢")
+    leak = article("卫生间天花板滴水", "判断是否楼上渗漏", keywords="漏水 滴水", category="bathroom-leak")
+    article("空调不制冷", "检查遥控器模式", category="electrical")
+    found = articles_search(query="厨房下水道堵塞了")
+    assert found[0] == sink and leak not in found
+    assert articles_search(query="天花板在滴水")[0] == leak
+    assert articles_search(query="完全无关的话") == []
+
+
+def test_steps_are_searchable_and_unpublished_articles_are_not():
+    hidden = article("燃气报警", "立即开窗", category="gas", steps=("关闭燃气总阀，不要开关电器",))
+    assert articles_search(query="燃气总阀") == [hidden]
+    Article.objects.filter(id=hidden.id).update(published=False)
+    assert articles_search(query="燃气总阀") == []
+
+
+def test_suggestions_come_as_json_while_the_owner_types():
+    article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞")
+    body = Client().get("/portal/kb/suggest", {"q": "下水道堵了", "token": "abc"}).json()
+    assert body["articles"][0]["title"] == "水槽下水慢怎么办"
+    assert body["articles"][0]["url"].endswith("?token=abc")
+
+
+def test_a_read_that_ends_without_a_report_counts_as_self_served():
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞")
+    Client().get(f"/portal/kb/{sink.id}")
+    home, _ = home_with_owner()
+    client = verified_client(home)
+    client.get(f"/portal/kb/{sink.id}")
+    client.get(f"/portal/kb/{sink.id}")  # once per visit
+    client.post(f"/q/{home.token}/report", {"category_code": "drainage", "description": "还是堵", "choice": "new"})
+    assert ArticleView.objects.count() == 2
+    later = timezone.now() + timedelta(days=2)
+    assert article_stats(article=sink, now=later) == {"views": 2, "self_served": 1, "led_to_report": 1}
+
+
+def test_the_knowledge_base_page_lists_articles_by_category():
+    article("水槽下水慢怎么办", "先清理存水弯里的杂物")
+    text = Client().get("/portal/kb").content.decode()
+    assert "水电" in text and "水槽下水慢怎么办" in text
+
+
+def test_demo_articles_load_once_and_name_real_categories():
+    from backend.workorders.rules import active_definitions
+    from owner_portal.demo import seed_articles
+
+    assert seed_articles() == 8
+    assert seed_articles() == 0
+    codes = active_definitions().category_codes
+    assert all(code in codes for code in Article.objects.values_list("category_code", flat=True))
+    assert articles_search(query="闻到燃气味")[0].category_code == "gas-leak"
