@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from backend.core.errors import AppError, NotFound, RateLimited
 from backend.core.ratelimit import client_ip, rate_limit_hit
+from backend.core.text import without_nul
 from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
 from backend.properties.identity import mask_phone
 from backend.properties.qr import qr_resolve
@@ -133,11 +134,16 @@ def _needs_identity(request: HttpRequest, *, token: str | None = None) -> HttpRe
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    nxt = _form(request, "next") or request.GET.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=False) \
             and nxt.startswith("/"):
         return nxt
     return fallback
+
+
+def _form(request: HttpRequest, name: str, default: str = "") -> str:
+    """A posted field without NUL characters (PostgreSQL text cannot hold them; nobody types one)."""
+    return str(without_nul(request.POST.get(name, default)))
 
 
 def _now() -> datetime:
@@ -171,18 +177,18 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
                                "phone": ""}
     pending = request.session.get(SESSION_OTP)
     if request.method == "POST":
-        action = request.POST.get("action")
+        action = _form(request, "action")
         try:
             if action == "send":
-                context["phone"] = request.POST.get("phone", "")[:20]
-                challenge = services.otp_request(phone=request.POST.get("phone", ""), token=token,
+                context["phone"] = _form(request, "phone")[:20]
+                challenge = services.otp_request(phone=_form(request, "phone"), token=token,
                                                  ip=client_ip(request), now=_now(), language=_language())
                 request.session[SESSION_OTP] = {"id": str(challenge.id), "phone": mask_phone(challenge.phone)}
                 pending = request.session[SESSION_OTP]
                 context["step"] = "code"
             elif action == "check" and pending:
                 context["step"] = "code"
-                identity = services.otp_verify(challenge_id=pending.get("id"), code=request.POST.get("code", ""),
+                identity = services.otp_verify(challenge_id=pending.get("id"), code=_form(request, "code"),
                                                ip=client_ip(request), now=_now())
                 visit = request.session.get(SESSION_VISIT)
                 request.session.cycle_key()  # a new session id once the phone is proven
@@ -254,11 +260,11 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
         "error": "", "values": {}, "duplicates": [], "max_photos": services.MAX_PHOTOS,
     }
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in ("category_code", "description", "location_detail")}
+        values = {k: _form(request, k) for k in ("category_code", "description", "location_detail")}
         context["values"] = values
         context["selected_family"] = next((f["code"] for f in context["families"]
                                            if any(c["code"] == values["category_code"] for c in f["children"])), "")
-        choice = request.POST.get("choice", "")
+        choice = _form(request, "choice")
         try:
             if choice.startswith("existing:"):
                 order = services.portal_add_to_existing(identity=identity, order_id=choice.removeprefix("existing:"),
@@ -391,19 +397,19 @@ def _order_action(run: Callable[[OwnerIdentity, UUID, HttpRequest], Any], form: 
 
 
 order_message = _order_action(lambda identity, oid, r: owner_services.owner_message_add(
-    identity=identity, order_id=oid, body=r.POST.get("body", ""), now=_now()), "message")
+    identity=identity, order_id=oid, body=_form(r, "body"), now=_now()), "message")
 order_rate = _order_action(lambda identity, oid, r: owner_services.order_rate(
-    identity=identity, order_id=oid, timeliness=r.POST.get("timeliness"), attitude=r.POST.get("attitude"),
-    quality=r.POST.get("quality"), comment=r.POST.get("comment", ""), now=_now()), "rate")
+    identity=identity, order_id=oid, timeliness=_form(r, "timeliness"), attitude=_form(r, "attitude"),
+    quality=_form(r, "quality"), comment=_form(r, "comment"), now=_now()), "rate")
 order_reopen = _order_action(lambda identity, oid, r: owner_services.order_reopen(
-    identity=identity, order_id=oid, reason=r.POST.get("reason", ""), now=_now()), "reopen")
+    identity=identity, order_id=oid, reason=_form(r, "reason"), now=_now()), "reopen")
 order_cancel = _order_action(lambda identity, oid, r: owner_services.order_owner_cancel(
-    identity=identity, order_id=oid, reason=r.POST.get("reason", ""), now=_now()), "cancel")
+    identity=identity, order_id=oid, reason=_form(r, "reason"), now=_now()), "cancel")
 order_reschedule = _order_action(lambda identity, oid, r: owner_services.order_reschedule_request(
-    identity=identity, order_id=oid, slots=_slots_from(r), note=r.POST.get("note", ""), now=_now()), "reschedule")
+    identity=identity, order_id=oid, slots=_slots_from(r), note=_form(r, "note"), now=_now()), "reschedule")
 order_quote = _order_action(lambda identity, oid, r: owner_services.quote_decide(
-    identity=identity, order_id=oid, quote_id=r.POST.get("quote_id", ""), accept=r.POST.get("decision") == "accept",
-    reason=r.POST.get("reason", ""), now=_now()), "quote")
+    identity=identity, order_id=oid, quote_id=_form(r, "quote_id"), accept=_form(r, "decision") == "accept",
+    reason=_form(r, "reason"), now=_now()), "quote")
 order_photos = _order_action(lambda identity, oid, r: services.portal_photos_add(
     identity=identity, order_id=oid, photos=_photos_from(r), now=_now()), "photos")
 

@@ -3,13 +3,21 @@ from __future__ import annotations
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+
+from backend.core.text import without_nul
 
 
 class InSchema(Schema):
     """Base of every request body: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _drop_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL characters and nobody types one: drop them instead of failing later.
+        return without_nul(value)
 
 
 class ErrorOut(Schema):

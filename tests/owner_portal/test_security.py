@@ -151,3 +151,13 @@ def test_ten_photos_are_refused():
                                                        "photos": photos})
     assert response.status_code == 422 and "最多 9 张照片" in response.content.decode()
     assert not Comment.objects.exists() and WorkOrder.objects.filter(channel="qr").count() == 0
+
+
+def test_nul_characters_are_dropped_from_a_report_instead_of_failing():
+    home, _ = home_with_owner()
+    client = verified_client(home)
+    response = client.post(f"/q/{home.token}/report", {"category_code": "bathroom-leak", "description": "漏\x00水",
+                                                       "location_detail": "主\x00卫", "choice": "new"})
+    assert response.status_code == 302
+    order = WorkOrder.objects.get(channel="qr")
+    assert (order.description, order.location_detail) == ("漏水", "主卫")

@@ -131,3 +131,13 @@ def test_dispatcher_sees_technicians_with_load_and_technician_reports_position()
     techs = {t["id"]: t for t in api(a.dispatcher, "get", "/api/v1/technicians").json()}
     assert techs[str(a.technician.id)]["open_orders"] == 1
     assert techs[str(a.technician.id)]["on_duty"] is False
+
+
+def test_nul_characters_in_a_request_body_are_dropped_not_a_server_error():
+    a, _b = two_sides()
+    body = {"channel": "phone", "unit_id": str(a.unit.id), "category_code": "drainage", "description": "地漏\u0000反味",
+            "contact_name": "王\u0000女士", "contact_phone": "139 0013 9000"}
+    response = api(a.agent, "post", "/api/v1/orders", body)
+    assert response.status_code == 201, response.content
+    order = WorkOrder.objects.get(number=response.json()["order"]["number"])
+    assert (order.description, order.contact_name) == ("地漏反味", "王女士")
