@@ -30,4 +30,5 @@ class Command(BaseCommand):
             f"  {entry.place}: {url}",
             f"  owner's phone {entry.phone}; the SMS code is written to var/log/worker.log",
             f"  self-help articles: http://127.0.0.1:{port}/portal/kb",
+            "",
         ]))
