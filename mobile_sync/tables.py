@@ -281,8 +281,9 @@ TABLES: tuple[Table, ...] = (
         (Column("work_order_id", S, indexed=True), "order__sync_id"),
         (Column("body", S), "body"),
         (Column("owner_visible", B), "owner_visible"),
+        # A homeowner's message from the portal has no staff author: the owner's name stands in.
         (Column("author_name", S), Coalesce(_blank_null("author__display_name"), _blank_null("author__username"),
-                                            Value(""), output_field=CharField())),
+                                            _blank_null("author_owner__name"), Value(""), output_field=CharField())),
         (Column("created_at", N), EpochMs("created_at")),
     ), lambda u, d: _of_orders(Comment, u)),
     Table("part_usages", (

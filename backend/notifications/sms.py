@@ -50,6 +50,9 @@ SMS_TEMPLATES: dict[str, SmsTemplate] = {
     "order_cancelled": SmsTemplate(
         _("Your repair request %(number)s has been cancelled. Call customer service if this is unexpected."),
         ("number",)),
+    "order_rejected": SmsTemplate(
+        _("Your repair request %(number)s could not be accepted. Customer service will call you to explain."),
+        ("number",)),
     "quote_ready": SmsTemplate(
         _("Your repair %(number)s is not covered by the warranty. A quote of %(amount)s yuan awaits your decision "
           "at %(url)s"),

@@ -38,6 +38,7 @@ OWNER_SMS_STEPS: dict[str, str] = {
     State.EN_ROUTE: "technician_on_the_way",
     State.COMPLETED: "order_completed",
     State.CANCELLED: "order_cancelled",
+    State.REJECTED: "order_rejected",
 }
 WORKING_STATES = frozenset({State.ON_SITE, State.IN_PROGRESS})
 

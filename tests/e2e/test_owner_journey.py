@@ -145,6 +145,9 @@ def test_an_owner_reports_a_leak_and_follows_it_live_to_the_rating(portal_server
     assert order.attachments.count() == 2
     assert max(order.attachments.values_list("width", flat=True)) <= 1600  # resized in the browser
     assert phone.locator("#owner-state").inner_text() == "已受理"
+    phone.fill("#message-body", "请尽量安排周末上门")
+    phone.click("#send-message")
+    phone.wait_for_selector(".bubble.mine")
     phone.evaluate("window.__notReloaded = true")
     shot(phone, "portal-4-received")
 
@@ -161,6 +164,12 @@ def test_an_owner_reports_a_leak_and_follows_it_live_to_the_rating(portal_server
     phone.wait_for_function("document.querySelector('#owner-state').textContent.trim() === '工程师已出发'",
                             timeout=20000)
     assert "公里" in phone.locator("#eta").inner_text()
+    api(base, a.agent, "POST", f"/api/v1/orders/{order.id}/comments",
+        {"body": "师傅十分钟后到，请留意门铃", "owner_visible": True})
+    phone.wait_for_selector("text=师傅十分钟后到", timeout=20000)
+    # Sections that appeared live keep the page's order.
+    assert phone.evaluate("[...document.querySelectorAll('#order-live > [id]')].map(e => e.id)")[:3] == [
+        "order-head", "technician", "progress"]
     shot(phone, "portal-6-on-the-way")
     for step in ("on_site", "in_progress", "completed"):
         api(base, a.technician, "POST", f"/api/v1/orders/{order.id}/transitions", {"to": step})

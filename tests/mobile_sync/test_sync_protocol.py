@@ -200,3 +200,17 @@ def test_nul_characters_in_pushed_text_are_dropped_instead_of_failing_the_batch(
     response = device.sync()
     assert response.status_code == 200 and response.json()["refused"] == []
     assert Comment.objects.get(sync_id=comment["id"]).body == "已到楼下"
+
+
+def test_an_owners_portal_message_reaches_the_technician_with_the_owners_name():
+    from backend.workorders.owner import OwnerIdentity, owner_message_add
+    from tests.factories import OwnershipFactory
+
+    a, _b = two_sides()
+    owner = OwnershipFactory(unit=a.unit, owner__name="李先生").owner
+    device = Device(a.technician)
+    device.pull()
+    owner_message_add(identity=OwnerIdentity(phone=owner.phone, owner_id=owner.id, name=owner.name),
+                      order_id=a.order.id, body="家里下午有人", now=timezone.now())
+    comments = device.pull()["changes"]["comments"]["created"]
+    assert [(c["body"], c["author_name"], c["owner_visible"]) for c in comments] == [("家里下午有人", "李先生", True)]
