@@ -114,6 +114,19 @@ def identity_of(request: HttpRequest) -> OwnerIdentity | None:
     return OwnerIdentity(phone=data["phone"], owner_id=UUID(owner_id) if owner_id else None, name=data.get("name", ""))
 
 
+def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Passes the verified identity to the view; without one, the owner is sent to verify their phone."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        identity = identity_of(request)
+        if identity is None:
+            return _needs_identity(request, token=kwargs.get("token"))
+        return view(request, identity, *args, **kwargs)
+
+    return wrapper
+
+
 def _visit(request: HttpRequest) -> str:
     visit = request.session.get(SESSION_VISIT)
     if not visit:
@@ -247,11 +260,9 @@ def _photos_from(request: HttpRequest) -> list[services.Photo]:
 
 @require_http_methods(["GET", "POST"])
 @portal_limited
-def report(request: HttpRequest, token: str) -> HttpResponse:
+@owner_required
+def report(request: HttpRequest, identity: OwnerIdentity, token: str) -> HttpResponse:
     place = qr_resolve(token=token)
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request, token=token)
     located = services.place_of_token(identity=identity, token=token, now=_now())
     language = _language()
     context: dict[str, Any] = {
@@ -307,10 +318,8 @@ def _done(request: HttpRequest, order_id: Any) -> HttpResponse:
 
 @require_safe
 @portal_limited
-def open_orders(request: HttpRequest, token: str) -> HttpResponse:
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request, token=token)
+@owner_required
+def open_orders(request: HttpRequest, identity: OwnerIdentity, token: str) -> HttpResponse:
     located = services.place_of_token(identity=identity, token=token, now=_now())
     found = selectors.open_orders_like(identity=identity, category_code=request.GET.get("category", ""),
                                        unit_id=located.get("unit_id"), public_area_id=located.get("public_area_id"),
@@ -323,10 +332,8 @@ def open_orders(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 @portal_limited
-def orders(request: HttpRequest) -> HttpResponse:
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request)
+@owner_required
+def orders(request: HttpRequest, identity: OwnerIdentity) -> HttpResponse:
     rows = selectors.portal_orders(identity=identity, now=_now(), language=_language())
     return render(request, "owner_portal/orders.html", {"orders": rows, "identity": identity,
                                                         "masked_phone": mask_phone(identity.phone)})
@@ -340,30 +347,24 @@ def _order_context(request: HttpRequest, identity: OwnerIdentity, order_id: UUID
 
 @require_safe
 @portal_limited
-def order(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request)
+@owner_required
+def order(request: HttpRequest, identity: OwnerIdentity, order_id: UUID) -> HttpResponse:
     return render(request, "owner_portal/order.html", _order_context(request, identity, order_id))
 
 
 @require_safe
 @portal_limited
-def order_live(request: HttpRequest, order_id: UUID) -> HttpResponse:
+@owner_required
+def order_live(request: HttpRequest, identity: OwnerIdentity, order_id: UUID) -> HttpResponse:
     """The changing part of the tracking page, re-fetched by the page when something happened."""
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request)
     return render(request, "owner_portal/_order_live.html", _order_context(request, identity, order_id))
 
 
 @require_safe
 @portal_limited
-def order_events(request: HttpRequest, order_id: UUID) -> HttpResponse:
+@owner_required
+def order_events(request: HttpRequest, identity: OwnerIdentity, order_id: UUID) -> HttpResponse:
     """``events since <id>``: how the page catches up after a missed WebSocket message, or polls without one."""
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request)
     try:
         since = max(0, int(request.GET.get("since", "0")))
     except ValueError:
@@ -375,10 +376,8 @@ def order_events(request: HttpRequest, order_id: UUID) -> HttpResponse:
 def _order_action(run: Callable[[OwnerIdentity, UUID, HttpRequest], Any], form: str) -> Callable[..., HttpResponse]:
     @require_POST
     @portal_limited
-    def action(request: HttpRequest, order_id: UUID) -> HttpResponse:
-        identity = identity_of(request)
-        if identity is None:
-            return _needs_identity(request)
+    @owner_required
+    def action(request: HttpRequest, identity: OwnerIdentity, order_id: UUID) -> HttpResponse:
         try:
             run(identity, order_id, request)
         except NotFound:
@@ -416,10 +415,8 @@ order_photos = _order_action(lambda identity, oid, r: services.portal_photos_add
 
 @require_safe
 @portal_limited
-def order_photo(request: HttpRequest, order_id: UUID, attachment_id: UUID, size: str = "full") -> HttpResponse:
-    identity = identity_of(request)
-    if identity is None:
-        return _needs_identity(request)
+@owner_required
+def order_photo(request: HttpRequest, identity: OwnerIdentity, order_id: UUID, attachment_id: UUID, size: str = "full") -> HttpResponse:
     row = selectors.portal_attachment(identity=identity, order_id=order_id, attachment_id=attachment_id, now=_now(),
                                       thumbnail=size == "thumb")
     stored = row.thumbnail if size == "thumb" else row.file
