@@ -30,6 +30,11 @@ def validate_event_types(value: Any) -> None:
         raise ValidationError(_('Enter a list of event types, for example ["order.changed", "sla.alert"].'))
 
 
+def subscribes(event_types: Any, event_type: str) -> bool:
+    """Whether a target with these ``event_types`` (its JSON list) receives ``event_type``."""
+    return isinstance(event_types, list) and (event_type in event_types or ALL_EVENTS in event_types)
+
+
 class Subscriber(models.Model):
     name = models.CharField(_("name"), max_length=100)
     event_types = models.JSONField(_("event types"), default=list, blank=True, validators=[validate_event_types],
@@ -45,7 +50,7 @@ class Subscriber(models.Model):
         return self.name
 
     def subscribes_to(self, event_type: str) -> bool:
-        return isinstance(self.event_types, list) and (event_type in self.event_types or ALL_EVENTS in self.event_types)
+        return subscribes(self.event_types, event_type)
 
 
 class WebhookEndpoint(Subscriber):

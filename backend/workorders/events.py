@@ -96,13 +96,14 @@ def order_changed(*, order: Any, kind: str, now: datetime, writes: OrderWrites |
 def order_changes_send(changes: list[LiveChange]) -> None:
     """One broadcast after commit for all the changes, and one webhook delivery per published change."""
     transaction.on_commit(lambda: _send([(change.groups, change.message) for change in changes]))
-    for change in changes:
-        if change.publish:
-            from backend.notifications.services import notification_publish
+    from backend.notifications.services import Announcement, notification_publish_many
 
-            # Webhooks and group robots hear about steps, not every comment; one delivery per timeline event.
-            message = change.message
-            notification_publish(event_type="order.changed",
-                                 idempotency_key=f"order.changed:{message['order_id']}:{message['seq']}",
-                                 now=change.now,
-                                 payload={k: v for k, v in message.items() if k != "type"})
+    # Webhooks and group robots hear about steps, not every comment; one delivery per timeline event.
+    # The changes of one service call are published together: the targets are read once.
+    announcements = [Announcement(event_type="order.changed",
+                                  idempotency_key=f"order.changed:{change.message['order_id']}:{change.message['seq']}",
+                                  payload={k: v for k, v in change.message.items() if k != "type"})
+                     for change in changes if change.publish]
+    if announcements:
+        notification_publish_many(announcements=announcements, now=max(change.now for change in changes
+                                                                        if change.publish))
