@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from backend.accounts.access import ensure_role, has_role
@@ -50,10 +50,13 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
 
 def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
     """(the team's id when it has technicians, its technicians as routing sees them now) in one query."""
+    # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
     open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
-                 .values("technician_id").annotate(n=Count("id")).values("n"))
-    last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by()
-                     .values("technician_id").annotate(last=Max("started_at")).values("last"))
+                 .values("technician_id").annotate(n=Count("*")).values("n"))
+    # The newest start, not MAX() grouped by technician: one step backwards on the (technician,
+    # started_at) index however many assignments the technician has had.
+    last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
+                     .values("started_at")[:1])
     rows = (
         TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
         .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))

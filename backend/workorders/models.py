@@ -254,6 +254,8 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["id"]
+        # Routing's candidate snapshot reads each technician's latest assignment.
+        indexes = [models.Index(fields=["technician", "started_at"], name="workorders_asg_tech_started")]
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.technician_id or self.team_id}"

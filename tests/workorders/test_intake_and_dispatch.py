@@ -196,3 +196,24 @@ def test_routing_reads_a_teams_round_robin_cursor_only_when_asked():
     RoutingCursor.objects.create(team_code="public-area-team", cursor="someone")
     cursors = LockedCursors()
     assert cursors and cursors.get("public-area-team") == "someone" and cursors.get("gas-team") is None
+
+
+@pytest.mark.django_db
+def test_the_candidate_snapshot_counts_only_open_orders_and_takes_the_latest_assignment():
+    team = TeamFactory(code="plumbing-team")
+    busy = technician(team, skills={"plumbing": 2}, name="王师傅")
+    idle = technician(team, skills={"plumbing": 1}, name="李师傅")
+    unit = UnitFactory()
+    agent = user_with_roles(Role.CUSTOMER_SERVICE)
+    orders = [intake(agent, unit, route_now=False).order for _ in range(3)]
+    WorkOrder.objects.filter(id__in=[o.id for o in orders]).update(technician=busy, state=State.ASSIGNED)
+    WorkOrder.objects.filter(id=orders[0].id).update(state=State.CLOSED)
+    for hours in (5, 1, 3):  # not in time order: the latest start counts, not the latest row
+        Assignment.objects.create(order=orders[0], technician=busy, method=Assignment.Method.DISPATCHER,
+                                  started_at=WEDNESDAY_10 - timedelta(hours=hours))
+
+    snapshot = {c.id: c for c in dispatch.candidates_snapshot(team_code="plumbing-team")}
+
+    assert snapshot[str(busy.id)].open_load == 2
+    assert snapshot[str(busy.id)].last_assigned_at == WEDNESDAY_10 - timedelta(hours=1)
+    assert snapshot[str(idle.id)].open_load == 0 and snapshot[str(idle.id)].last_assigned_at is None
