@@ -25,6 +25,7 @@ from django.db import transaction
 from backend.accounts.models import TechnicianProfile
 from backend.core.errors import AppError
 from backend.core.ids import is_sync_id
+from backend.core.text import without_nul
 from backend.workorders.models import Assignment, Comment, PartUsage, TimelineEvent, WorkOrder
 from backend.workorders.services import comment_add, part_add, technician_status_update
 from backend.workorders.sla import sla_last_event_at
@@ -64,19 +65,8 @@ def _validate(changes: Any) -> dict[str, dict[str, list[Any]]]:
             raise _invalid("deleted must be a list of ids", table=name)
     if total > MAX_ROWS:
         raise _invalid("too many rows in one batch", max_rows=MAX_ROWS)
-    return _without_nul(changes)
-
-
-def _without_nul(value: Any) -> Any:
-    """The batch with NUL characters dropped from every string: PostgreSQL text cannot hold them, and a phone's
-    keyboard can type one into a comment."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
+    # PostgreSQL text cannot hold NUL characters, and a phone's keyboard can type one into a comment.
+    return without_nul(changes)
 
 
 def _from_ms(value: Any) -> datetime | None:

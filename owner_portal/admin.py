@@ -26,13 +26,16 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         super().save_related(request, form, formsets, change)
         services.article_reindex(article_id=form.instance.id)
 
-    @admin.display(description=_("views"))
-    def views(self, obj: Article) -> int:
-        return selectors.article_stats(article=obj, now=timezone.now())["views"]
+    def get_queryset(self, request: Any) -> Any:
+        return selectors.articles_with_stats(super().get_queryset(request), now=timezone.now())
 
-    @admin.display(description=_("self-served"))
-    def self_served(self, obj: Article) -> int:
-        return selectors.article_stats(article=obj, now=timezone.now())["self_served"]
+    @admin.display(description=_("views"), ordering="view_count")
+    def views(self, obj: Any) -> int:
+        return int(obj.view_count)
+
+    @admin.display(description=_("self-served"), ordering="self_served_count")
+    def self_served(self, obj: Any) -> int:
+        return int(obj.self_served_count)
 
 
 @admin.register(ArticleView)

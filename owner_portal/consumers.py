@@ -18,16 +18,14 @@ from backend.core.errors import AppError
 from backend.workorders.access import access_order_of_owner
 from backend.workorders.consumers import FORBIDDEN
 from backend.workorders.events import group_for_order
-from backend.workorders.owner import OwnerIdentity
+from owner_portal.selectors import identity_in_session
 
 
 @database_sync_to_async
 def _order_group(scope: dict[str, Any], order_id: str) -> str | None:
-    session = scope.get("session")
-    data = session.get("portal_owner") if session is not None else None
-    if not isinstance(data, dict) or not data.get("phone"):
+    identity = identity_in_session(scope.get("session"))
+    if identity is None:
         return None
-    identity = OwnerIdentity(phone=data["phone"], owner_id=data.get("owner_id"))
     try:
         order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
                                       today=timezone.localdate())

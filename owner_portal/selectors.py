@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import TechnicianProfile
@@ -20,9 +22,24 @@ from backend.workorders.access import access_order_of_owner, orders_of_owner
 from backend.workorders.models import Attachment, Comment, OwnerQuote, TimelineEvent, WorkOrder
 from backend.workorders.owner import OwnerIdentity
 from backend.workorders.rules import active_definitions
-from backend.workorders.states import ALLOWED, OWNER_LABELS, State
+from backend.workorders.selectors import place_label
+from backend.workorders.states import ALLOWED, OPEN_STATES, OWNER_LABELS, State
 from backend.workorders.transitions import reopen_window
 from owner_portal.models import Article
+
+# Where the portal session keeps the verified identity (set by the verification view).
+SESSION_OWNER = "portal_owner"
+
+
+def identity_in_session(session: Any) -> OwnerIdentity | None:
+    """The phone verified in this browser session (and its registered owner), or None."""
+    data = session.get(SESSION_OWNER) if session is not None else None
+    if not isinstance(data, dict) or not data.get("phone"):
+        return None
+    owner_id = data.get("owner_id")
+    return OwnerIdentity(phone=data["phone"], owner_id=UUID(str(owner_id)) if owner_id else None,
+                         name=data.get("name", ""))
+
 
 # The parcel-style stages an owner follows, and the states that belong to each.
 STAGES: list[tuple[str, Any, frozenset[str]]] = [
@@ -69,14 +86,6 @@ def category_choices(*, language: str, public_area: bool) -> list[dict[str, Any]
     return families
 
 
-def place_label(order: WorkOrder) -> str:
-    parts = [order.project.name]
-    if order.building_id:
-        parts.append(order.building.name)  # type: ignore[union-attr]
-    parts.append(order.unit.number if order.unit_id else order.public_area.name)  # type: ignore[union-attr]
-    return " ".join(parts)
-
-
 def portal_orders(*, identity: OwnerIdentity, now: datetime, language: str) -> list[dict[str, Any]]:
     qs = (orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
           .select_related("project", "building", "unit", "public_area").order_by("-created_at")[:50])
@@ -90,9 +99,9 @@ def open_orders_like(*, identity: OwnerIdentity, unit_id: Any, public_area_id: A
     """The owner's open orders on the same place and category family: offered before a new report."""
     from backend.workorders.services import duplicates_of
 
-    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
-                  .values_list("id", flat=True))
     found = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
+    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
+                  .filter(id__in=[o.id for o in found]).values_list("id", flat=True)) if found else set()
     return [{"id": str(o.id), "number": o.number, "category": category_label(o.category_code, language),
              "label": str(OWNER_LABELS.get(o.state, o.state)), "created_at": o.created_at.isoformat()}
             for o in found if o.id in visible]
@@ -104,7 +113,7 @@ def _event_label(event: TimelineEvent) -> Any:
         if event.to_state == State.IN_PROGRESS and data.get("quote") == "accepted":
             return _("Repair resumed")
         if event.to_state == State.WAITING:
-            return _("Waiting for your decision") if "owner" in event.note else _("Repair paused")
+            return _("Waiting for your decision") if data.get("waiting_for") == "quote" else _("Repair paused")
         if event.to_state == State.REOPENED:
             return _("Reopened")
         return _("Report received") if event.kind == TimelineEvent.Kind.CREATED else OWNER_LABELS.get(
@@ -129,38 +138,41 @@ def _event_label(event: TimelineEvent) -> Any:
     return _("Update")
 
 
-def owner_events(order: WorkOrder, *, since_id: int = 0) -> list[dict[str, Any]]:
-    rows = order.events.filter(owner_visible=True, id__gt=since_id).order_by("id")
+def owner_events(events: Iterable[TimelineEvent]) -> list[dict[str, Any]]:
+    """The owner-visible ones of ``events`` (in id order), with owner-facing labels."""
     out: list[dict[str, Any]] = []
     previous_state_label = None
-    for event in rows:
+    for event in events:
+        if not event.owner_visible:
+            continue
+        label = str(_event_label(event))
         if event.kind == TimelineEvent.Kind.STATE:
             # on_site → in_progress are one step for the owner ("repairing"): show it once.
-            label = str(_event_label(event))
             if label == previous_state_label:
                 continue
             previous_state_label = label
         note = event.note if event.kind in {TimelineEvent.Kind.COMMENT, TimelineEvent.Kind.NOTE} else ""
         if event.kind == TimelineEvent.Kind.ESTIMATE:
             note = f"¥{event.data.get('amount_yuan', '')} {event.note}".strip()
-        out.append({"id": event.id, "kind": event.kind, "label": str(_event_label(event)), "note": note,
+        out.append({"id": event.id, "kind": event.kind, "label": label, "note": note,
                     "at": event.created_at})
     return out
 
 
-def _stages(order: WorkOrder) -> list[dict[str, Any]]:
+def _stages(order: WorkOrder, events: Iterable[TimelineEvent]) -> list[dict[str, Any]]:
+    """Each stage with the time it was (last) reached, from the order's events in id order."""
     reached: dict[int, datetime] = {}
-    for to_state, at in order.events.filter(kind__in=[TimelineEvent.Kind.STATE, TimelineEvent.Kind.CREATED]) \
-            .order_by("id").values_list("to_state", "created_at"):
-        index = STAGE_OF.get(to_state)
+    for event in events:
+        index = STAGE_OF.get(event.to_state) if event.kind in {TimelineEvent.Kind.STATE,
+                                                                TimelineEvent.Kind.CREATED} else None
         if index is None:
             continue
-        if to_state == State.REOPENED or (index < max(reached, default=-1)):
+        if event.to_state == State.REOPENED or (index < max(reached, default=-1)):
             # Reopened or sent back: the later stages start again.
             reached = {i: t for i, t in reached.items() if i < index}
-        reached[index] = at
-    current = STAGE_OF.get(order.state, -1)
-    return [{"code": code, "label": label, "at": reached.get(i), "done": i < current or (i == current and i == 5),
+        reached[index] = event.created_at
+    current, last = STAGE_OF.get(order.state, -1), len(STAGES) - 1
+    return [{"code": code, "label": label, "at": reached.get(i), "done": i < current or i == current == last,
              "current": i == current} for i, (code, label, _states) in enumerate(STAGES)]
 
 
@@ -196,10 +208,10 @@ def eta(*, from_lat: float, from_lng: float, to_lat: float, to_lng: float, posit
 
 def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, language: str) -> dict[str, Any]:
     order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                  today=now.date())
-    order = WorkOrder.objects.select_related("project", "building", "unit", "public_area", "technician").get(
-        id=order.id)
-    events = owner_events(order)
+                                  today=now.date(),
+                                  related=("project", "building", "unit", "public_area", "technician"))
+    history = list(order.events.order_by("id"))
+    events = owner_events(history)
     quote = OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).order_by("-created_at").first()
     window = reopen_window()
     reopen_until = order.completed_at + window if order.completed_at else None
@@ -213,7 +225,7 @@ def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, 
         "place": place_label(order),
         "label": OWNER_LABELS.get(order.state, order.state),
         "closed": order.state in CLOSED_STATES,
-        "stages": _stages(order),
+        "stages": _stages(order, history),
         "events": list(reversed(events)),
         "seq": events[-1]["id"] if events else 0,
         "technician": _technician(order, now),
@@ -223,9 +235,8 @@ def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, 
         "can_reopen": State.REOPENED in owner_may and (reopen_until is None or now <= reopen_until),
         "reopen_until": reopen_until,
         "can_cancel": State.CANCELLED in owner_may,
-        "can_request_cancel": State.CANCELLED not in owner_may and order.state not in {
-            State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED},
-        "can_reschedule": order.state not in {State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED},
+        "can_request_cancel": State.CANCELLED not in owner_may and order.state in OPEN_STATES,
+        "can_reschedule": order.state in OPEN_STATES,
         "messages": [{"body": c.body, "from_owner": c.from_owner, "at": c.created_at} for c in messages],
         "photos": photos,
         "ratings": {"timeliness": order.rating_timeliness, "attitude": order.rating_attitude,
@@ -236,7 +247,7 @@ def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, 
 def portal_events_since(*, identity: OwnerIdentity, order_id: Any, since_id: int, now: datetime) -> dict[str, Any]:
     order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
                                   today=now.date())
-    events = owner_events(order, since_id=since_id)
+    events = owner_events(order.events.filter(owner_visible=True, id__gt=since_id).order_by("id"))
     return {"state": order.state, "label": str(OWNER_LABELS.get(order.state, order.state)),
             "latest": events[-1]["id"] if events else since_id,
             "events": [{**e, "at": e["at"].isoformat()} for e in events]}
@@ -325,9 +336,21 @@ def articles_by_category(*, language: str) -> list[dict[str, Any]]:
     return groups
 
 
-def article_stats(*, article: Article, now: datetime, follow_up: timedelta = timedelta(hours=24)) -> dict[str, int]:
-    """Views, and views that ended without a report within the follow-up window (self-served)."""
-    views = article.views.all()
-    settled = views.filter(viewed_at__lte=now - follow_up)
-    return {"views": views.count(), "self_served": settled.filter(reported_at__isnull=True).count(),
-            "led_to_report": views.filter(reported_at__isnull=False).count()}
+SELF_SERVED_AFTER = timedelta(hours=24)
+
+
+def articles_with_stats(qs: QuerySet[Article], *, now: datetime) -> QuerySet[Article]:
+    """Annotates views, self-served views (no report from the same visit within ``SELF_SERVED_AFTER``)
+    and views that led to a report: one query for a whole list."""
+    return qs.annotate(
+        view_count=Count("views"),
+        self_served_count=Count("views", filter=Q(views__reported_at__isnull=True,
+                                                  views__viewed_at__lte=now - SELF_SERVED_AFTER)),
+        reported_count=Count("views", filter=Q(views__reported_at__isnull=False)),
+    )
+
+
+def article_stats(*, article: Article, now: datetime) -> dict[str, int]:
+    row = articles_with_stats(Article.objects.filter(id=article.id), now=now).get()
+    return {"views": row.view_count, "self_served": row.self_served_count,  # type: ignore[attr-defined]
+            "led_to_report": row.reported_count}  # type: ignore[attr-defined]

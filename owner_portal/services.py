@@ -16,15 +16,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from backend.core.errors import NotFound, ValidationFailed
 from backend.core.ratelimit import rate_limit_hit
-from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
 from backend.properties.identity import normalize_phone
-from backend.properties.models import Owner, Ownership, QrToken
-from backend.properties.qr import token_signature_valid
+from backend.properties.models import Owner, QrToken
+from backend.properties.qr import qr_token_active_row
+from backend.properties.selectors import active_ownerships
 from backend.workorders.access import access_order_of_owner
 from backend.workorders.models import Channel, WorkOrder
 from backend.workorders.owner import OwnerIdentity, owner_message_add
@@ -46,32 +46,13 @@ def _code_hash(challenge_id: Any, code: str) -> str:
     return hmac.new(key, f"anxin-otp-v1:{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def qr_token_active(token: str) -> QrToken:
-    """The active token row behind a scanned code, or QrTokenInvalid / QrTokenRevoked."""
-    if not token_signature_valid(token):
-        raise QrTokenInvalid()
-    row = QrToken.objects.filter(token=token).first()
-    if row is None:
-        raise QrTokenInvalid()
-    if row.revoked_at is not None:
-        raise QrTokenRevoked()
-    return row
-
-
-def _current_owners(*, unit_id: Any, today: Any) -> Any:
-    return Ownership.objects.filter(unit_id=unit_id, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today))
-
-
 def _phone_may_verify(*, phone: str, qr: QrToken | None, today: Any) -> bool:
-    if qr is not None and qr.public_area_id is not None:
-        return True  # anyone in a public area may report what they see
+    owners = active_ownerships(today).filter(owner__phone=phone)
     if qr is not None:
-        return _current_owners(unit_id=qr.unit_id, today=today).filter(owner__phone=phone).exists()
+        # Anyone in a public area may report what they see; a home's code is for its owners.
+        return qr.unit_id is None or owners.filter(unit_id=qr.unit_id).exists()
     # Signing in from a text-message link: an owner of any home, or someone who reported a public area.
-    owns = Ownership.objects.filter(owner__phone=phone, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)).exists()
-    return owns or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
+    return owners.exists() or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
 
 
 def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, language: str | None = None) -> OtpChallenge:
@@ -83,7 +64,7 @@ def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, langua
         phone_e164 = normalize_phone(phone)
     except Exception as exc:  # noqa: BLE001 — the registry's parse error becomes a field error
         raise _field_error("phone", _("Enter a valid mobile number.")) from exc
-    qr = qr_token_active(token) if token else None
+    qr = qr_token_active_row(token) if token else None
     rate_limit_hit(name="otp_send_ip", identifiers=[f"ip:{ip}"])
     rate_limit_hit(name="otp_send_phone", identifiers=[f"phone:{phone_e164}"])
     if qr is not None:
@@ -157,10 +138,10 @@ def _clean_photos(photos: list[Photo]) -> list[Any]:
 
 def place_of_token(*, identity: OwnerIdentity, token: str, now: datetime) -> dict[str, Any]:
     """The unit or public area a scanned code names, checked against the verified identity."""
-    qr = qr_token_active(token)
+    qr = qr_token_active_row(token)
     if qr.unit_id is not None:
-        if identity.owner_id is None or not _current_owners(unit_id=qr.unit_id, today=now.date()).filter(
-                owner_id=identity.owner_id).exists():
+        if identity.owner_id is None or not active_ownerships(now.date()).filter(
+                unit_id=qr.unit_id, owner_id=identity.owner_id).exists():
             raise NotFound(details={"object": "unit"})
         return {"unit_id": qr.unit_id}
     return {"public_area_id": qr.public_area_id}

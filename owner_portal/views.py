@@ -38,7 +38,7 @@ from backend.workorders.owner import OwnerIdentity
 from owner_portal import selectors, services
 from owner_portal.models import Article
 
-SESSION_OWNER = "portal_owner"
+SESSION_OWNER = selectors.SESSION_OWNER
 SESSION_OTP = "portal_otp"
 SESSION_VISIT = "portal_visit"
 SESSION_AGE_SECONDS = 30 * 24 * 3600
@@ -107,11 +107,7 @@ def portal_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 
 def identity_of(request: HttpRequest) -> OwnerIdentity | None:
-    data = request.session.get(SESSION_OWNER)
-    if not isinstance(data, dict) or not data.get("phone"):
-        return None
-    owner_id = data.get("owner_id")
-    return OwnerIdentity(phone=data["phone"], owner_id=UUID(owner_id) if owner_id else None, name=data.get("name", ""))
+    return selectors.identity_in_session(request.session)
 
 
 def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

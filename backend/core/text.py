@@ -6,11 +6,11 @@ from typing import Any
 
 
 def without_nul(value: Any) -> Any:
-    """The value with NUL characters removed from every string in it (lists and dicts included)."""
+    """The value with NUL characters removed from every string in it (lists, dict keys and values included)."""
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, list):
         return [without_nul(item) for item in value]
     if isinstance(value, dict):
-        return {key: without_nul(item) for key, item in value.items()}
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
     return value

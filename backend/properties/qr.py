@@ -103,9 +103,9 @@ def _place_of_area(area: PublicArea) -> QrPlace:
                    service_phone=format_phone(project.service_phone) if project.service_phone else None)
 
 
-def qr_resolve(*, token: str) -> QrPlace:
-    """The place a scanned token names. Raises ``QrTokenInvalid`` (forged, mistyped, unknown) or
-    ``QrTokenRevoked`` (replaced by a newer code)."""
+def qr_token_active_row(token: str) -> QrToken:
+    """The active token row behind a scanned code, with its place. Raises ``QrTokenInvalid`` (forged,
+    mistyped, unknown) or ``QrTokenRevoked`` (replaced by a newer code)."""
     if not token_signature_valid(token):
         raise QrTokenInvalid()
     row = (
@@ -117,6 +117,12 @@ def qr_resolve(*, token: str) -> QrPlace:
         raise QrTokenInvalid()
     if row.revoked_at is not None:
         raise QrTokenRevoked()
+    return row
+
+
+def qr_resolve(*, token: str) -> QrPlace:
+    """The place a scanned token names (see ``qr_token_active_row`` for the errors)."""
+    row = qr_token_active_row(token)
     if row.unit is not None:
         return _place_of_unit(row.unit)
     if row.public_area is not None:

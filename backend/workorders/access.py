@@ -54,19 +54,20 @@ def access_order(user: Any, order_id: Any, *, for_update: bool = False) -> WorkO
 def orders_of_owner(*, owner_id: Any, phone: str, today: Any) -> QuerySet[WorkOrder]:
     """What a homeowner verified by SMS may follow: every order on a unit they own today, and the
     public-area orders reported from their phone."""
-    from backend.properties.models import Ownership
+    from backend.properties.selectors import active_ownerships
 
-    units = Ownership.objects.filter(owner_id=owner_id, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)).values_list("unit_id", flat=True)
+    units = active_ownerships(today).filter(owner_id=owner_id).values_list("unit_id", flat=True)
     scope = Q(public_area__isnull=False, contact_phone=phone)
     if owner_id is not None:
         scope |= Q(unit_id__in=units)
     return WorkOrder.objects.filter(scope)
 
 
-def access_order_of_owner(*, owner_id: Any, phone: str, order_id: Any, today: Any,
-                          for_update: bool = False) -> WorkOrder:
+def access_order_of_owner(*, owner_id: Any, phone: str, order_id: Any, today: Any, for_update: bool = False,
+                          related: tuple[str, ...] = ()) -> WorkOrder:
     qs = orders_of_owner(owner_id=owner_id, phone=phone, today=today)
+    if related:
+        qs = qs.select_related(*related)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:

@@ -26,7 +26,7 @@ from backend.workorders.events import order_changed
 from backend.workorders.models import ApprovalInstance, ApprovalPending, TimelineEvent, WorkOrder
 from backend.workorders.notifications import notify_users
 from backend.workorders.rules import active_definitions
-from backend.workorders.states import State
+from backend.workorders.states import WORKING_STATES, State
 from backend.workorders.transitions import Actor, order_transition, system_actor
 from workflows.approvals import (
     ApprovalEvent,
@@ -47,7 +47,6 @@ from workflows.approvals import (
 from workflows.errors import ApprovalError
 
 ESTIMATORS = (Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
-WORKING_STATES = frozenset({State.ON_SITE, State.IN_PROGRESS})
 
 
 def resolve_approvers(role: str, scope: Scope) -> list[str]:

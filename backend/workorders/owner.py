@@ -26,7 +26,7 @@ from backend.workorders.access import access_order, access_order_of_owner
 from backend.workorders.errors import InvalidOrderInput
 from backend.workorders.events import order_changed
 from backend.workorders.models import Comment, OwnerQuote, TimelineEvent, WarrantyVerdict, WorkOrder
-from backend.workorders.states import ALLOWED, State, WaitingReason
+from backend.workorders.states import ALLOWED, OPEN_STATES, WORKING_STATES, State, WaitingReason
 from backend.workorders.transitions import Actor, order_transition, system_actor
 
 MAX_MESSAGE = 1000
@@ -40,7 +40,6 @@ OWNER_SMS_STEPS: dict[str, str] = {
     State.CANCELLED: "order_cancelled",
     State.REJECTED: "order_rejected",
 }
-WORKING_STATES = frozenset({State.ON_SITE, State.IN_PROGRESS})
 
 
 @dataclass(frozen=True)
@@ -174,7 +173,7 @@ def order_owner_cancel(*, identity: OwnerIdentity, order_id: Any, reason: str, n
             order = order_transition(order_id=order.id, actor=identity.actor(), to=State.CANCELLED, now=now,
                                      note=reason, event_data={"by": "owner"})
             return order, True
-        if order.state in {State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED}:
+        if order.state not in OPEN_STATES:
             raise Conflict(_("This order can no longer be cancelled."), code="cannot_cancel",
                            details={"state": order.state})
         TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=None,
@@ -194,7 +193,7 @@ def order_reschedule_request(*, identity: OwnerIdentity, order_id: Any, slots: l
         raise _invalid("preferred_slots", _("Choose at least one time that suits you."))
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
-        if order.state in {State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED}:
+        if order.state not in OPEN_STATES:
             raise Conflict(_("This order can no longer be rescheduled."), code="cannot_reschedule",
                            details={"state": order.state})
         order.preferred_slots, order.updated_at, order.revision = clean, now, order.revision + 1
@@ -226,7 +225,7 @@ def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: d
         if order.warranty_verdict != WarrantyVerdict.OUT:
             raise Conflict(_("Repairs in warranty are free for the owner: no quote is needed."),
                            code="order_in_warranty", details={"warranty": order.warranty_verdict})
-        if order.state in {State.COMPLETED, State.CLOSED, State.CANCELLED, State.REJECTED}:
+        if order.state not in OPEN_STATES:
             raise Conflict(code="order_closed", details={"state": order.state})
         OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).update(
             status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
@@ -238,7 +237,7 @@ def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: d
         if order.state in WORKING_STATES:
             order_transition(order_id=order.id, actor=Actor(user=actor), to=State.WAITING, now=now,
                              note="waiting for the owner's decision on the quote",
-                             changes={"waiting_reason": WaitingReason.OWNER})
+                             changes={"waiting_reason": WaitingReason.OWNER}, event_data={"waiting_for": "quote"})
         order_changed(order=order, kind="quote", now=now)
         _sms(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote

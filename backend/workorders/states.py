@@ -77,6 +77,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
 
 TERMINAL = frozenset({S.CANCELLED, S.REJECTED})
 OPEN_STATES = frozenset(set(State) - {S.COMPLETED, S.CLOSED, S.CANCELLED, S.REJECTED})
+# A technician is at work on the order: a cost estimate or a quote to the owner makes it wait.
+WORKING_STATES = frozenset({S.ON_SITE, S.IN_PROGRESS})
 # Steps that need the acting technician to be the assignee.
 ASSIGNEE_ONLY_FROM = frozenset({S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, S.IN_PROGRESS, S.WAITING})
 

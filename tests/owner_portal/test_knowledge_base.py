@@ -83,3 +83,20 @@ def test_demo_articles_load_once_and_name_real_categories():
     codes = active_definitions().category_codes
     assert all(code in codes for code in Article.objects.values_list("category_code", flat=True))
     assert articles_search(query="闻到燃气味")[0].category_code == "gas-leak"
+
+
+def test_the_admin_list_shows_views_and_self_served_reads_in_one_query_per_page(client, django_assert_max_num_queries):
+    from tests.factories import user_with_roles
+
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物")
+    for n in range(3):
+        article(f"文章{n}", "摘要")
+    ArticleView.objects.create(article=sink, visit="a", viewed_at=timezone.now() - timedelta(days=2))
+    ArticleView.objects.create(article=sink, visit="b", viewed_at=timezone.now() - timedelta(days=2),
+                               reported_at=timezone.now())
+    admin = user_with_roles("administrator", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    with django_assert_max_num_queries(12):
+        page = client.get("/admin/owner_portal/article/")
+    row = next(line for line in page.content.decode().split("<tr") if "水槽下水慢怎么办" in line)
+    assert 'field-views">2<' in row and 'field-self_served">1<' in row
