@@ -7,12 +7,13 @@ row, the stored explanation, a grab offer with its countdown task.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -20,6 +21,7 @@ from backend.accounts.access import ensure_role, has_role
 from backend.accounts.models import Team, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, ValidationFailed
+from backend.core.querycache import CompiledRows
 from backend.workorders.access import access_order
 from backend.workorders.errors import InvalidTransition
 from backend.workorders.events import group_for_technician, send_after_commit
@@ -27,6 +29,7 @@ from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, Time
 from backend.workorders.rules import active_definitions, to_jsonable
 from backend.workorders.states import OPEN_STATES, State
 from backend.workorders.transitions import Actor, order_transition, system_actor
+from backend.workorders.writes import order_save
 from workflows.errors import GrabError
 from workflows.routing import GrabOffer as EngineOffer
 from workflows.routing import OrderFacts, RoutingDecision, accept_grab, expire_grab, route
@@ -48,8 +51,9 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
     return (float(lat), float(lon))
 
 
-def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
-    """(the team's id when it has technicians, its technicians as routing sees them now) in one query."""
+@functools.lru_cache(maxsize=256)
+def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledRows:
+    """The snapshot's SELECT for one team, built and compiled once per process (see ``CompiledRows``)."""
     # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
     open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
                  .values("technician_id").annotate(n=Count("*")).values("n"))
@@ -57,14 +61,19 @@ def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
     # started_at) index however many assignments the technician has had.
     last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
                      .values("started_at")[:1])
-    rows = (
-        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
+    return CompiledRows(
+        TechnicianProfile.objects.using(alias).filter(user__teams__code=team_code, user__is_active=True)
         .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
         .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
         .order_by("user_id")
         .values_list("user__teams__id", "user_id", "skills", "on_duty", "open_load", "last_latitude",
                      "last_longitude", "base_latitude", "base_longitude", "last_assigned_at")
     )
+
+
+def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
+    """(the team's id when it has technicians, its technicians as routing sees them now) in one query."""
+    rows = _team_snapshot_query(connection.alias, connection.vendor, team_code).rows()
     team_ids = set()
     candidates = []
     for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at in rows:
@@ -98,8 +107,12 @@ def _record_assignment(*, order: WorkOrder, team_id: Any, technician_id: Any, me
                        by: User | None, now: datetime, writes: OrderWrites | None = None) -> None:
     if writes is None or not writes.new:  # a new order has no assignment to close
         Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
-    Assignment.objects.create(order=order, team_id=team_id, technician_id=technician_id, method=method,
-                              reason=reason[:300], assigned_by=by, started_at=now)
+    row = Assignment(order=order, team_id=team_id, technician_id=technician_id, method=method, reason=reason[:300],
+                     assigned_by=by, started_at=now)
+    if writes is None:
+        row.save(force_insert=True)
+    else:
+        writes.rows.append(row)
 
 
 def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_id: Any, method: str,
@@ -120,8 +133,8 @@ def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_
                 setattr(order, name, value)
             order.updated_at = now
             order.revision += 1
-            order.save(update_fields=sorted({"technician", "team", "updated_at", "revision",
-                                             *(name.removesuffix("_id") for name in changes)}))
+            order_save(order, {"technician", "team", "updated_at", "revision",
+                               *(name.removesuffix("_id") for name in changes)}, writes)
             event_fields = {"kind": TimelineEvent.Kind.ASSIGNMENT, "actor": actor.user,
                             "actor_label": actor.display()[:100], "note": note or reason,
                             "data": {"technician_id": str(technician_id), "method": method, **(data or {})},
@@ -206,7 +219,7 @@ def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | N
                                writes=writes)
     for name, value in routed.items():
         setattr(order, name, value)
-    order.save(update_fields=["routing_explanation", "definitions_version", "team"])
+    order_save(order, ["routing_explanation", "definitions_version", "team"], writes)
     if decision.offer is not None:
         _open_offer(order=order, offer=decision.offer, now=now, writes=writes)
     return order

@@ -122,7 +122,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
 
     with transaction.atomic():
         duplicates = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
-        order = WorkOrder.objects.create(
+        order = WorkOrder(
             number=order_number_next(now=now), project=project, building=building, unit=unit, public_area=area,
             reporter_user=actor.user, reporter_owner_id=reporter_owner_id, contact_name=contact_name.strip()[:100],
             contact_phone=phone, channel=channel, category_code=category_code, priority=priority,
@@ -130,8 +130,8 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
             warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
             definitions_version=definitions.version, created_at=now, updated_at=now,
         )
-        # The order was created by this transaction: routing and the state machine take it as held,
-        # and the rows of every step are written together when the block ends.
+        # The order is new in this transaction: routing and the state machine take it as held and
+        # change it in memory; its row and the rows of every step are written together when the block ends.
         with order_writes(order, new=True) as writes:
             writes.add_event(kind=TimelineEvent.Kind.CREATED, actor=actor.user, actor_label=actor.display()[:100],
                              to_state=State.SUBMITTED, created_at=now, owner_visible=True,

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from backend.accounts.models import Team, User
@@ -139,24 +139,21 @@ def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
             for row in history]
 
 
-def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None,
-                  fresh: bool = False) -> None:
-    """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs.
-
-    ``fresh``: the order was created in the caller's open transaction, so it has no deadline or
-    alert rows yet: the schedule is inserted with one bulk INSERT per table, nothing read first."""
+def sla_fresh_schedule(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> list[Any]:
+    """The deadline and alert rows of an order created in the caller's open transaction (it has none
+    yet), for the caller to insert: nothing is read first."""
     schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
                                 now)
-    if fresh:
-        if not connection.in_atomic_block:
-            raise RuntimeError("a fresh schedule is stored inside the transaction that created the order")
-        SlaDeadline.objects.bulk_create([SlaDeadline(order=order, cycle=clock.cycle, target=clock.target,
-                                                     **_deadline_values(schedule.policy_code, clock))
-                                         for clock in schedule.clocks])
-        SlaAlert.objects.bulk_create([SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target,
-                                               level=alert.level, notify=alert.notify, due_at=alert.at)
-                                      for alert in schedule.alerts])
-        return
+    return [*(SlaDeadline(order=order, cycle=clock.cycle, target=clock.target,
+                          **_deadline_values(schedule.policy_code, clock)) for clock in schedule.clocks),
+            *(SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target, level=alert.level,
+                       notify=alert.notify, due_at=alert.at) for alert in schedule.alerts)]
+
+
+def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
+    """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
+    schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
+                                now)
     with transaction.atomic():
         deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []

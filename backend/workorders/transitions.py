@@ -22,6 +22,7 @@ from backend.core.errors import PermissionDenied
 from backend.workorders.errors import InvalidTransition, NotAssignee, PreconditionFailed, ReopenWindowClosed
 from backend.workorders.models import TimelineEvent, WorkOrder
 from backend.workorders.states import ALLOWED, ASSIGNEE_ONLY_FROM, FIELD, SYSTEM_STEPS, State, WaitingReason
+from backend.workorders.writes import order_save
 
 if TYPE_CHECKING:
     from backend.workorders.writes import OrderWrites
@@ -150,7 +151,7 @@ def _apply_step(order: WorkOrder, *, actor: Actor, to: str, now: datetime, write
     order.revision += 1
     fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
                                                   for name in changes)}
-    order.save(update_fields=sorted(fields))
+    order_save(order, fields, writes)
     event_fields = {"kind": TimelineEvent.Kind.STATE, "actor": actor.user, "actor_label": actor.display()[:100],
                     "from_state": frm, "to_state": to, "note": note, "data": event_data or {}, "created_at": now,
                     "device_at": device_at, "owner_visible": to in OWNER_VISIBLE_STATES,
