@@ -15,11 +15,12 @@ calls no ``save()``: the rows must be complete (defaults are applied when the in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import AutoField, BigAutoField, Model, SmallAutoField
+from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 
 AUTO_FIELDS = (AutoField, BigAutoField, SmallAutoField)
 
@@ -45,7 +46,7 @@ def insert_together(rows: Sequence[Model]) -> None:
         returns_pk = generated[model]
         name = f"w{index}"
         if returns_pk:
-            pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+            pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
             ctes.append(f"{name} AS ({sql} RETURNING {pk})")
             selects.append(f"SELECT {len(returned)}, {pk} FROM {name}")  # noqa: S608 — quoted names only
             returned.append(objs)
@@ -79,18 +80,21 @@ def _generated_pk(model: type[Model], objs: list[Model]) -> bool:
     return missing == len(objs)
 
 
-def _insert_sql(model: type[Model], objs: list[Model], generated: bool) -> tuple[str, list[Any]]:
-    """One multi-row INSERT of the rows and its parameters."""
+@functools.lru_cache(maxsize=128)
+def _insert_fields(model: type[Model], generated: bool) -> tuple[list[Field[Any, Any]], str]:
+    """(the fields an INSERT of the model's rows writes, ``INSERT INTO "table" ("col", ...)``)."""
     meta = model._meta
-    pk = meta.pk
-    fields = [field for field in meta.concrete_fields if not (generated and field is pk)
+    fields = [field for field in meta.concrete_fields if not (generated and field is meta.pk)
               and not getattr(field, "generated", False)]
     quote = connection.ops.quote_name
-    params: list[Any] = []
-    for obj in objs:
-        for field in fields:
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns})"
+
+
+def _insert_sql(model: type[Model], objs: list[Model], generated: bool) -> tuple[str, list[Any]]:
+    """One multi-row INSERT of the rows and its parameters."""
+    fields, head = _insert_fields(model, generated)
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+              for obj in objs for field in fields]
     row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
-           f"VALUES {', '.join([row] * len(objs))}")
-    return sql, params
+    return f"{head} VALUES {', '.join([row] * len(objs))}", params

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,10 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
     return (float(lat), float(lon))
 
 
+# What the owner's text message says about the technician an order goes to (owner.owner_step_notify).
+CONTACT_FIELDS = ("username", "display_name", "phone")
+
+
 @functools.lru_cache(maxsize=256)
 def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledRows:
     """The snapshot's SELECT for one team, built and compiled once per process (see ``CompiledRows``)."""
@@ -67,26 +72,42 @@ def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledRow
         .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
         .order_by("user_id")
         .values_list("user__teams__id", "user_id", "skills", "on_duty", "open_load", "last_latitude",
-                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at")
+                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at",
+                     *(f"user__{name}" for name in CONTACT_FIELDS))
     )
 
 
-def _team_snapshot(team_code: str) -> tuple[Any, list[Candidate]]:
-    """(the team's id when it has technicians, its technicians as routing sees them now) in one query."""
+@dataclass(frozen=True)
+class TeamSnapshot:
+    team_id: Any  # None when the team has no technicians
+    candidates: list[Candidate]
+    # Each technician's user row with only its contact fields loaded (the rest deferred), by id.
+    contacts: dict[str, User]
+
+
+def _partial_user(values: dict[str, Any]) -> User:
+    """A user loaded with only these fields, the others deferred (as ``.only()`` loads it)."""
+    names = [field.attname for field in User._meta.concrete_fields if field.attname in values]
+    return User.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _team_snapshot(team_code: str) -> TeamSnapshot:
+    """The team's technicians as routing sees them now, in one query."""
     rows = _team_snapshot_query(connection.alias, connection.vendor, team_code).rows()
     team_ids = set()
-    candidates = []
-    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at in rows:
+    candidates, contacts = [], {}
+    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at, *contact in rows:
         team_ids.add(team_id)
         candidates.append(Candidate(id=str(user_id), skills=dict(skills), on_duty=on_duty, open_load=load,
                                     position=_position(last_lat, last_lon) or _position(base_lat, base_lon),
                                     last_assigned_at=last_at))
-    return (team_ids.pop() if team_ids else None), candidates
+        contacts[str(user_id)] = _partial_user(dict(zip(("id", *CONTACT_FIELDS), (user_id, *contact), strict=True)))
+    return TeamSnapshot(team_id=team_ids.pop() if team_ids else None, candidates=candidates, contacts=contacts)
 
 
 def candidates_snapshot(*, team_code: str) -> list[Candidate]:
     """The team's technicians as routing sees them now: skills, duty, open load, position, last assignment."""
-    return _team_snapshot(team_code)[1]
+    return _team_snapshot(team_code).candidates
 
 
 def order_facts(order: WorkOrder) -> OrderFacts:
@@ -193,15 +214,16 @@ def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | N
     by it), its project and building loaded; with ``writes``, the rows are queued there."""
     if order.state not in ASSIGNABLE_FROM:
         raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
-    snapshot: dict[str, Any] = {}
+    snapshots: list[TeamSnapshot] = []
 
     def candidates_for(team_code: str) -> list[Candidate]:
-        snapshot["team_id"], candidates = _team_snapshot(team_code)
-        return candidates
+        snapshots.append(_team_snapshot(team_code))
+        return snapshots[-1].candidates
 
     decision = route(active_definitions(), order_facts(order), candidates_for, now=now, cursors=LockedCursors())
     _store_cursor(decision)
-    team_id = snapshot.get("team_id")
+    snapshot = snapshots[-1] if snapshots else None
+    team_id = snapshot.team_id if snapshot else None
     if team_id is None:  # a team without technicians (or unknown to the database)
         team_id = Team.objects.filter(code=decision.team).values_list("id", flat=True).first()
     explanation = to_jsonable(decision.explanation)
@@ -213,10 +235,14 @@ def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | N
               "definitions_version": decision.definitions_version, "team_id": team_id}
     if decision.assignee is not None:
         # The explanation is stored by the assignment step itself (one write of the order row).
-        return _apply_assignee(order=order, actor=system_actor("routing"), team_id=team_id,
-                               technician_id=decision.assignee, method=Assignment.Method.ROUTING,
-                               reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now, also=routed,
-                               writes=writes)
+        order = _apply_assignee(order=order, actor=system_actor("routing"), team_id=team_id,
+                                technician_id=decision.assignee, method=Assignment.Method.ROUTING,
+                                reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now, also=routed,
+                                writes=writes)
+        contact = snapshot.contacts.get(decision.assignee) if snapshot else None
+        if contact is not None and contact.pk == order.technician_id:
+            order.technician = contact  # the owner's text message names them without reading the user again
+        return order
     for name, value in routed.items():
         setattr(order, name, value)
     order_save(order, ["routing_explanation", "definitions_version", "team"], writes)

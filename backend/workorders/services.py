@@ -74,12 +74,18 @@ def clean_slots(slots: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def duplicates_of(*, unit_id: Any, public_area_id: Any, category_code: str) -> list[WorkOrder]:
-    """Open orders on the same place whose category is the same or in the same family."""
+    """Open orders on the same place whose category is the same or in the same family.
+
+    Loaded with the fields a duplicate is shown by (``DUPLICATE_FIELDS``), the rest deferred: an order
+    row carries its routing explanation and more, and a unit with many open orders is read at each intake."""
     definitions = active_definitions()
     family = definitions.category_path(category_code)[0]
-    qs = WorkOrder.objects.filter(state__in=OPEN_STATES)
+    qs = WorkOrder.objects.filter(state__in=OPEN_STATES).only(*DUPLICATE_FIELDS)
     qs = qs.filter(unit_id=unit_id) if unit_id else qs.filter(public_area_id=public_area_id)
     return [o for o in qs.order_by("-created_at")[:20] if definitions.is_within(o.category_code, family)]
+
+
+DUPLICATE_FIELDS = ("id", "number", "category_code", "state", "created_at", "unit_id", "public_area_id")
 
 
 def order_intake(*, actor: Actor, channel: str, category_code: str, description: str, contact_name: str,

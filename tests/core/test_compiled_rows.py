@@ -38,12 +38,18 @@ def test_the_compiled_routing_snapshot_sees_each_new_assignment():
     user = user_with_roles(Role.TECHNICIAN)
     TechnicianProfile.objects.create(user=user, skills={"plumbing": 2}, on_duty=True)
     team.members.add(user)
-    _team_id, [before] = dispatch._team_snapshot("compiled-team")
+    [before] = dispatch._team_snapshot("compiled-team").candidates
     assert before.open_load == 0 and before.last_assigned_at is None
 
     order = WorkOrderFactory(state="assigned", technician=user, team=team)
     started = timezone.now()
     Assignment.objects.create(order=order, team=team, technician=user, method="routing", started_at=started)
-    team_id, [after] = dispatch._team_snapshot("compiled-team")
-    assert team_id == team.id and after.open_load == 1
+    snapshot = dispatch._team_snapshot("compiled-team")
+    [after] = snapshot.candidates
+    assert snapshot.team_id == team.id and after.open_load == 1
     assert isinstance(after.last_assigned_at, datetime) and after.last_assigned_at == started
+    # With each technician's contact fields, as their user row holds them; the rest is deferred.
+    contact = snapshot.contacts[str(user.id)]
+    assert (contact.pk, contact.username, contact.display_name, contact.phone) == (
+        user.id, user.username, user.display_name, user.phone)
+    assert contact.get_deferred_fields() >= {"password", "email"}

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
 from backend.notifications.models import Delivery
+from backend.properties.identity import mask_phone
 from backend.workorders import dispatch, events, sla
 from backend.workorders.models import (
     RoutingCursor,
@@ -38,7 +39,7 @@ WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 @pytest.fixture
 def plumber():
     team = TeamFactory(code="plumbing-team")
-    user = user_with_roles(Role.TECHNICIAN, display_name="李师傅")
+    user = user_with_roles(Role.TECHNICIAN, display_name="李师傅", phone="+8613912345678")
     TechnicianProfile.objects.create(user=user, skills={"plumbing": 2}, on_duty=True, last_latitude=Decimal("30.27"),
                                      last_longitude=Decimal("120.15"))
     team.members.add(user)
@@ -74,6 +75,9 @@ def test_an_assigned_intake_writes_each_steps_event_in_order_and_announces_each_
     # The owner's text message about the assignment is keyed by the assignment's event too.
     sms = Delivery.objects.get(event_type="sms.technician_assigned")
     assert sms.idempotency_key == f"owner:{order.id}:event:{timeline[1].id}"
+    # It names the technician routing chose, from the snapshot routing read.
+    assert sms.payload["params"]["technician"] == "李师傅"
+    assert sms.payload["params"]["technician_phone"] == mask_phone("+8613912345678") == "139****5678"
     # The routing explanation is stored by the assignment step itself.
     stored = WorkOrder.objects.get(id=order.id)
     assert stored.routing_explanation["rule"] == "plumbing" and stored.team.code == "plumbing-team"
@@ -114,17 +118,17 @@ def test_an_assigned_intake_is_one_transaction_of_a_bounded_number_of_statements
     # number, routing snapshot, then every new row together (the order with its final values, the
     # assignment, clock events, deadlines, alerts, timeline events); the webhook targets of both
     # announcements, read once (and no delivery to write without a target); the owner's text
-    # message about the assignment (the technician, and the SMS delivery's one INSERT ... ON
-    # CONFLICT DO NOTHING). It was 57 when each step wrote its own rows, 29 while each announcement
-    # looked its targets up and the SMS used get_or_create, 17 while each table had its own INSERT
-    # and the order was inserted and then updated by its assignment.
+    # message about the assignment (the SMS delivery's one INSERT ... ON CONFLICT DO NOTHING; the
+    # technician's name and phone come with the routing snapshot). It was 57 when each step wrote its own rows, 29 while each announcement
+    # looked its targets up and the SMS used get_or_create, 17 while each table had its own INSERT,
+    # the order was inserted and then updated by its assignment and the SMS read the technician.
     with CaptureQueriesContext(connection) as queries:
         order = order_intake(actor=Actor(user=agent), channel="phone", category_code="drainage",
                              description="厨房下水道堵塞", contact_name="张女士", contact_phone="13800138000",
                              now=WEDNESDAY_10, unit_id=unit.id).order
     assert order.state == State.ASSIGNED
     # On PostgreSQL the new rows of the six tables are one statement; elsewhere one per table.
-    assert len(queries) <= (11 if connection.vendor == "postgresql" else 16), [q["sql"][:80] for q in queries]
+    assert len(queries) <= (10 if connection.vendor == "postgresql" else 15), [q["sql"][:80] for q in queries]
 
 
 def test_an_intake_writes_the_order_row_once_with_its_final_values(plumber):
