@@ -22,7 +22,7 @@ from backend.accounts.access import ensure_role, has_role
 from backend.accounts.models import Team, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, ValidationFailed
-from backend.core.querycache import CompiledRows
+from backend.core.querycache import CompiledQuery
 from backend.workorders.access import access_order
 from backend.workorders.errors import InvalidTransition
 from backend.workorders.events import group_for_technician, send_after_commit
@@ -57,8 +57,8 @@ CONTACT_FIELDS = ("username", "display_name", "phone")
 
 
 @functools.lru_cache(maxsize=256)
-def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledRows:
-    """The snapshot's SELECT for one team, built and compiled once per process (see ``CompiledRows``)."""
+def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledQuery:
+    """The snapshot's SELECT for one team, built and compiled once per process (see ``CompiledQuery``)."""
     # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
     open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
                  .values("technician_id").annotate(n=Count("*")).values("n"))
@@ -66,7 +66,7 @@ def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledRow
     # started_at) index however many assignments the technician has had.
     last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
                      .values("started_at")[:1])
-    return CompiledRows(
+    return CompiledQuery.of(
         TechnicianProfile.objects.using(alias).filter(user__teams__code=team_code, user__is_active=True)
         .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
         .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
@@ -93,7 +93,7 @@ def _partial_user(values: dict[str, Any]) -> User:
 
 def _team_snapshot(team_code: str) -> TeamSnapshot:
     """The team's technicians as routing sees them now, in one query."""
-    rows = _team_snapshot_query(connection.alias, connection.vendor, team_code).rows()
+    rows = _team_snapshot_query(connection.alias, connection.vendor, team_code).rows(connection.alias)
     team_ids = set()
     candidates, contacts = [], {}
     for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at, *contact in rows:

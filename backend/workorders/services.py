@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.access import ensure_role
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
+from backend.core.querycache import CompiledQuery
 from backend.properties.identity import normalize_phone
 from backend.properties.models import PublicArea, Unit
 from backend.workorders import dispatch
@@ -80,12 +81,27 @@ def duplicates_of(*, unit_id: Any, public_area_id: Any, category_code: str) -> l
     row carries its routing explanation and more, and a unit with many open orders is read at each intake."""
     definitions = active_definitions()
     family = definitions.category_path(category_code)[0]
-    qs = WorkOrder.objects.filter(state__in=OPEN_STATES).only(*DUPLICATE_FIELDS)
-    qs = qs.filter(unit_id=unit_id) if unit_id else qs.filter(public_area_id=public_area_id)
-    return [o for o in qs.order_by("-created_at")[:20] if definitions.is_within(o.category_code, family)]
+    found = _DUPLICATES_ON_UNIT.objects(unit_id=unit_id) if unit_id else \
+        _DUPLICATES_IN_AREA.objects(public_area_id=public_area_id)
+    return [o for o in found if definitions.is_within(o.category_code, family)]
 
 
 DUPLICATE_FIELDS = ("id", "number", "category_code", "state", "created_at", "unit_id", "public_area_id")
+
+
+def _open_orders(**place: Any) -> Any:
+    return WorkOrder.objects.filter(state__in=OPEN_STATES, **place).only(*DUPLICATE_FIELDS).order_by("-created_at")[:20]
+
+
+# An intake's reads, compiled once (backend.core.querycache): the place with its building and
+# project, and the open orders already on it.
+_DUPLICATES_ON_UNIT = CompiledQuery(lambda unit_id: _open_orders(unit_id=unit_id), unit_id=WorkOrder._meta.get_field("unit"))
+_DUPLICATES_IN_AREA = CompiledQuery(lambda public_area_id: _open_orders(public_area_id=public_area_id),
+                                    public_area_id=WorkOrder._meta.get_field("public_area"))
+_UNIT = CompiledQuery(lambda unit_id: Unit.objects.select_related("building__project").filter(id=unit_id),
+                      unit_id=Unit._meta.get_field("id"))
+_PUBLIC_AREA = CompiledQuery(lambda area_id: PublicArea.objects.select_related("project", "building")
+                             .filter(id=area_id), area_id=PublicArea._meta.get_field("id"))
 
 
 def order_intake(*, actor: Actor, channel: str, category_code: str, description: str, contact_name: str,
@@ -115,8 +131,8 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
         raise _invalid("contact_phone", _("Enter a valid mobile or landline number.")) from exc
     slots = clean_slots(preferred_slots or [])
 
-    unit = Unit.objects.select_related("building__project").filter(id=unit_id).first() if unit_id else None
-    area = PublicArea.objects.select_related("project", "building").filter(id=public_area_id).first() \
+    unit: Unit | None = next(iter(_UNIT.objects(unit_id=unit_id)), None) if unit_id else None
+    area: PublicArea | None = next(iter(_PUBLIC_AREA.objects(area_id=public_area_id)), None) \
         if public_area_id else None
     if unit is None and area is None:
         raise _invalid("unit_id" if unit_id else "public_area_id", _("No such place."))
