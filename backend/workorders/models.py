@@ -54,8 +54,11 @@ class WorkOrder(SyncTracked):
                                 verbose_name=_("project"))
     building = models.ForeignKey("properties.Building", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="work_orders", verbose_name=_("building"))
+    # No index of their own for unit, team and technician: the (unit, category), (team, state) and
+    # (technician, state) indexes in Meta serve every lookup by these keys alone too, and an intake
+    # writes three index entries fewer.
     unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="work_orders", verbose_name=_("unit"))
+                             related_name="work_orders", verbose_name=_("unit"), db_index=False)
     public_area = models.ForeignKey("properties.PublicArea", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="work_orders", verbose_name=_("public area"))
     reporter_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -74,9 +77,9 @@ class WorkOrder(SyncTracked):
                                         default=WarrantyVerdict.UNKNOWN)
     warranty_reason = models.CharField(_("warranty reason"), max_length=200, blank=True)
     team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="work_orders", verbose_name=_("team"))
+                             related_name="work_orders", verbose_name=_("team"), db_index=False)
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="assigned_orders", verbose_name=_("technician"))
+                                   related_name="assigned_orders", verbose_name=_("technician"), db_index=False)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.SUBMITTED)
     waiting_reason = models.CharField(_("waiting reason"), max_length=20, choices=WaitingReason.choices, blank=True)
     definitions_version = models.CharField(_("rules version"), max_length=64, blank=True)
@@ -241,8 +244,11 @@ class Assignment(models.Model):
                               verbose_name=_("work order"))
     team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, related_name="+",
                              verbose_name=_("team"))
+    # Indexed by (technician, started_at) in Meta only: a technician_id index of its own was
+    # redundant, and with stale statistics the planner took it for the snapshot's "latest
+    # assignment" and sorted all of a technician's assignments instead of reading one entry.
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                                   verbose_name=_("technician"))
+                                   verbose_name=_("technician"), db_index=False)
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
@@ -365,8 +371,9 @@ class SlaDeadline(models.Model):
     """The current deadline of one target (response, arrival, resolution) of one cycle of an order."""
 
     id = models.BigAutoField(primary_key=True)
+    # Indexed by the unique (order, cycle, target) constraint, which leads with the order.
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_deadlines",
-                              verbose_name=_("work order"))
+                              verbose_name=_("work order"), db_index=False)
     cycle = models.PositiveSmallIntegerField(_("cycle"))
     target = models.CharField(_("target"), max_length=20)
     policy_code = models.CharField(_("policy"), max_length=50)
@@ -389,8 +396,9 @@ class SlaAlert(models.Model):
     """One rung of the alert ladder for one order × target × level: fired exactly once (``sent_at``)."""
 
     id = models.BigAutoField(primary_key=True)
+    # Indexed by the unique (order, key) constraint, which leads with the order.
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_alerts",
-                              verbose_name=_("work order"))
+                              verbose_name=_("work order"), db_index=False)
     key = models.CharField(_("key"), max_length=100)
     cycle = models.PositiveSmallIntegerField(_("cycle"))
     target = models.CharField(_("target"), max_length=20)
