@@ -16,10 +16,11 @@ calls no ``save()``: the rows must be complete (defaults are applied when the in
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 
 AUTO_FIELDS = (AutoField, BigAutoField, SmallAutoField)
@@ -80,21 +81,41 @@ def _generated_pk(model: type[Model], objs: list[Model]) -> bool:
     return missing == len(objs)
 
 
+# Values PostgreSQL's driver (psycopg) takes as they are for fields of exactly these classes: for them
+# ``get_db_prep_save`` returns the value unchanged on PostgreSQL, and skipping it halves the Python
+# cost of an intake's 18 rows. Any other field, or a value of another type, goes through it.
+_AS_IS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    models.CharField: (str,), models.TextField: (str,), models.UUIDField: (uuid.UUID,),
+    models.IntegerField: (int,), models.BigIntegerField: (int,), models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,), models.PositiveSmallIntegerField: (int,),
+    models.BigAutoField: (int,), models.AutoField: (int,), models.BooleanField: (bool,),
+}
+
+
+def _as_is(field: Field[Any, Any]) -> tuple[type, ...]:
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return (type(None), *_AS_IS.get(type(target), ()))
+
+
 @functools.lru_cache(maxsize=128)
-def _insert_fields(model: type[Model], generated: bool) -> tuple[list[Field[Any, Any]], str]:
-    """(the fields an INSERT of the model's rows writes, ``INSERT INTO "table" ("col", ...)``)."""
+def _insert_fields(model: type[Model], generated: bool) -> tuple[list[tuple[Field[Any, Any], tuple[type, ...]]], str]:
+    """(the fields an INSERT of the model's rows writes with the value types each takes as they are,
+    ``INSERT INTO "table" ("col", ...)``)."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not (generated and field is meta.pk)
               and not getattr(field, "generated", False)]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
-    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns})"
+    return [(field, _as_is(field)) for field in fields], f"INSERT INTO {quote(meta.db_table)} ({columns})"
 
 
 def _insert_sql(model: type[Model], objs: list[Model], generated: bool) -> tuple[str, list[Any]]:
-    """One multi-row INSERT of the rows and its parameters."""
+    """One multi-row INSERT of the rows and its parameters (PostgreSQL)."""
     fields, head = _insert_fields(model, generated)
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-              for obj in objs for field in fields]
+    params = []
+    for obj in objs:
+        for field, as_is in fields:
+            value = field.pre_save(obj, True)
+            params.append(value if type(value) in as_is else field.get_db_prep_save(value, connection=connection))
     row = f"({', '.join(['%s'] * len(fields))})"
     return f"{head} VALUES {', '.join([row] * len(objs))}", params

@@ -83,3 +83,39 @@ def test_rows_of_a_model_either_all_bring_their_ids_or_none_do():
 def test_nothing_to_insert_runs_no_statement(django_assert_num_queries):
     with django_assert_num_queries(0):
         insert_together([])
+
+
+def test_a_row_written_together_is_stored_as_bulk_create_stores_it():
+    from decimal import Decimal
+
+    from backend.workorders.models import Priority, WarrantyVerdict
+
+    def order_like(template):
+        order = WorkOrder(project=template.project, building=template.building, unit=template.unit,
+                          number=f"T{WorkOrder.objects.count():05d}{len(seen)}", contact_name="张女士",
+                          contact_phone="+8613800138000", channel="phone", category_code="drainage",
+                          priority=Priority.P2, description="漏水", preferred_slots=[{"start": "2026-12-01T09:00"}],
+                          warranty_verdict=WarrantyVerdict.IN, estimate_yuan=Decimal("123.45"), rating_quality=5,
+                          routing_explanation={"规则": ["a", 1, None, True]}, created_at=template.created_at,
+                          updated_at=template.created_at)
+        seen.append(order)
+        return order
+
+    seen: list[WorkOrder] = []
+    template = WorkOrderFactory()
+    by_bulk, together = order_like(template), order_like(template)
+    events = [TimelineEvent(order=o, kind=TimelineEvent.Kind.STATE, from_state="submitted", to_state="assigned",
+                            owner_visible=True, actor_label="routing", data={"金额": "1.50", "n": 2},
+                            created_at=template.created_at, device_at=None) for o in (by_bulk, together)]
+    with transaction.atomic():
+        WorkOrder.objects.bulk_create([by_bulk])
+        TimelineEvent.objects.bulk_create([events[0]])
+        insert_together([together, events[1]])
+
+    def stored(model, **key):
+        row = model.objects.filter(**key).values().get()
+        return {k: v for k, v in row.items() if k not in {"id", "number", "sync_id", "sync_stamp", "order_id"}}
+
+    assert stored(WorkOrder, id=together.id) == stored(WorkOrder, id=by_bulk.id)
+    assert stored(TimelineEvent, id=events[1].id) == stored(TimelineEvent, id=events[0].id)
+    assert stored(TimelineEvent, id=events[1].id)["kind"] == "state"
