@@ -149,8 +149,10 @@ def place_of_token(*, identity: OwnerIdentity, token: str, now: datetime) -> dic
 
 def portal_report(*, identity: OwnerIdentity, token: str, category_code: str, description: str,
                   location_detail: str, preferred_slots: list[dict[str, Any]], photos: list[Photo], visit: str,
-                  now: datetime) -> IntakeResult:
-    """A report from a scanned code, with its photos, in one transaction: a bad photo saves nothing."""
+                  now: datetime, language: str = "") -> IntakeResult:
+    """A report from a scanned code, with its photos, in one transaction: a bad photo saves nothing.
+
+    ``language``: the page's language; the owner's text messages about the order are written in it."""
     place = place_of_token(identity=identity, token=token, now=now)
     cleaned = _clean_photos(photos)
     actor = identity.actor()
@@ -158,7 +160,7 @@ def portal_report(*, identity: OwnerIdentity, token: str, category_code: str, de
         result = order_intake(actor=actor, channel=Channel.QR, category_code=category_code, description=description,
                               contact_name=identity.name or str(_("Owner")), contact_phone=identity.phone, now=now,
                               location_detail=location_detail, preferred_slots=preferred_slots,
-                              reporter_owner_id=identity.owner_id, **place)
+                              reporter_owner_id=identity.owner_id, contact_language=language, **place)
         order = WorkOrder.objects.select_for_update().get(id=result.order.id)
         for clean, name in cleaned:
             attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,

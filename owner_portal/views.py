@@ -293,7 +293,7 @@ def report(request: HttpRequest, identity: OwnerIdentity, token: str) -> HttpRes
                                             description=values["description"],
                                             location_detail=values["location_detail"],
                                             preferred_slots=_slots_from(request), photos=_photos_from(request),
-                                            visit=_visit(request), now=_now())
+                                            visit=_visit(request), now=_now(), language=_language())
             return _done(request, result.order.id)
         except NotFound:
             raise

@@ -67,6 +67,9 @@ class WorkOrder(SyncTracked):
                                        related_name="reported_orders", verbose_name=_("reported by (owner)"))
     contact_name = models.CharField(_("contact name"), max_length=100)
     contact_phone = models.CharField(_("contact phone (E.164)"), max_length=20)
+    # The language the contact reported in (the owner portal's); their text messages about the order
+    # are written in it. Empty: the default language (an order taken by phone or at the desk).
+    contact_language = models.CharField(_("contact's language"), max_length=10, blank=True, default="")
     channel = models.CharField(_("channel"), max_length=30, choices=Channel.choices)
     category_code = models.CharField(_("category"), max_length=50)
     priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)

@@ -78,6 +78,7 @@ def _sms(order: WorkOrder, template: str, key: str, now: datetime, **params: Any
     if not order.contact_phone:
         return
     sms_send(phone=order.contact_phone, template=template, idempotency_key=f"owner:{order.id}:{key}", now=now,
+             language=order.contact_language or None,
              params={"number": order.number, "url": order_url(order), **params})
 
 

@@ -30,6 +30,9 @@ class OrderIn(InSchema):
     location_detail: str = Field(default="", max_length=200, examples=["主卫顶部"])
     contact_name: str = Field(max_length=100, examples=["张女士"])
     contact_phone: str = Field(max_length=30, examples=["13800138000"])
+    contact_language: str = Field(default="", max_length=10, examples=["en"],
+                                  description="The language of the contact's text messages about the order "
+                                              "(zh-hans or en); empty: the default.")
     preferred_slots: list[SlotIn] = Field(default_factory=list, max_length=5)
 
 
@@ -110,6 +113,7 @@ class OrderDetailOut(OrderSummaryOut):
     location_detail: str
     contact_name: str
     contact_phone: str
+    contact_language: str
     preferred_slots: list[dict[str, str]]
     warranty_verdict: str
     warranty_reason: str

@@ -152,6 +152,7 @@ def order_detail(*, actor: Any, order_id: Any) -> dict[str, Any]:
     detail.update({
         "description": order.description, "location_detail": order.location_detail,
         "contact_name": order.contact_name, "contact_phone": order.contact_phone,
+        "contact_language": order.contact_language,
         "preferred_slots": order.preferred_slots, "warranty_verdict": order.warranty_verdict,
         "warranty_reason": order.warranty_reason, "waiting_reason": order.waiting_reason,
         "definitions_version": order.definitions_version, "routing_explanation": order.routing_explanation,

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -108,8 +109,11 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
                  contact_phone: str, now: datetime, unit_id: Any = None, public_area_id: Any = None,
                  priority: str | None = None, location_detail: str = "",
                  preferred_slots: list[dict[str, Any]] | None = None, reporter_owner_id: Any = None,
-                 route_now: bool = True) -> IntakeResult:
-    """One intake for every channel: validate, create, suggest duplicates, route, start the clocks."""
+                 contact_language: str = "", route_now: bool = True) -> IntakeResult:
+    """One intake for every channel: validate, create, suggest duplicates, route, start the clocks.
+
+    ``contact_language``: the language the contact's text messages about the order are written in
+    (one of ``settings.LANGUAGES``; empty for the default)."""
     if channel not in Channel.values:
         raise _invalid("channel", _("Unknown channel."))
     if actor.user is not None and not actor.system:
@@ -130,6 +134,8 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
     except Exception as exc:  # noqa: BLE001 — the registry's error becomes a field error here
         raise _invalid("contact_phone", _("Enter a valid mobile or landline number.")) from exc
     slots = clean_slots(preferred_slots or [])
+    if contact_language and contact_language not in dict(settings.LANGUAGES):
+        raise _invalid("contact_language", _("Unknown language."))
 
     unit: Unit | None = next(iter(_UNIT.objects(unit_id=unit_id)), None) if unit_id else None
     area: PublicArea | None = next(iter(_PUBLIC_AREA.objects(area_id=public_area_id)), None) \
@@ -147,7 +153,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
         order = WorkOrder(
             number=order_number_next(now=now), project=project, building=building, unit=unit, public_area=area,
             reporter_user=actor.user, reporter_owner_id=reporter_owner_id, contact_name=contact_name.strip()[:100],
-            contact_phone=phone, channel=channel, category_code=category_code, priority=priority,
+            contact_phone=phone, contact_language=contact_language, channel=channel, category_code=category_code, priority=priority,
             description=description, location_detail=location_detail.strip()[:200], preferred_slots=slots,
             warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
             definitions_version=definitions.version, created_at=now, updated_at=now,

@@ -141,3 +141,16 @@ def test_nul_characters_in_a_request_body_are_dropped_not_a_server_error():
     assert response.status_code == 201, response.content
     order = WorkOrder.objects.get(number=response.json()["order"]["number"])
     assert (order.description, order.contact_name) == ("地漏反味", "王女士")
+
+
+def test_an_agent_can_take_an_order_for_a_contact_who_reads_english():
+    a, _b = two_sides()
+    body = {"channel": "phone", "unit_id": str(a.unit.id), "category_code": "drainage", "description": "Drain smells",
+            "contact_name": "Ms Smith", "contact_phone": "13900139001", "contact_language": "en"}
+    response = api(a.agent, "post", "/api/v1/orders", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["order"]["contact_language"] == "en"
+    before = WorkOrder.objects.count()
+    refused = api(a.agent, "post", "/api/v1/orders", {**body, "contact_language": "fr"})
+    assert refused.status_code == 422 and refused.json()["details"]["errors"][0]["field"] == "contact_language"
+    assert WorkOrder.objects.count() == before

@@ -15,6 +15,7 @@ from backend.accounts.roles import Role
 from backend.notifications.models import Delivery
 from backend.properties.identity import mask_phone
 from backend.workorders import dispatch, events, sla
+from backend.workorders.errors import InvalidOrderInput
 from backend.workorders.models import (
     RoutingCursor,
     SlaAlert,
@@ -197,3 +198,10 @@ def test_queued_rows_reach_the_database_when_the_block_ends(plumber):
     assert list(SlaClockEvent.objects.filter(order=order).order_by("id").values_list("kind", flat=True)) == [
         "started", "responded"]
     assert SlaDeadline.objects.get(order=order, target="response").status == "met"
+
+
+def test_an_intake_refuses_a_contact_language_the_product_does_not_speak(plumber):
+    with pytest.raises(InvalidOrderInput) as refused:
+        intake(contact_language="fr")
+    assert refused.value.details["errors"][0]["field"] == "contact_language"
+    assert intake(contact_language="en").contact_language == "en"
