@@ -19,7 +19,7 @@ class ArticleStepInline(admin.TabularInline):  # type: ignore[type-arg]
 class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("title", "category_code", "published", "position", "views", "self_served", "updated_at")
     list_filter = ("published", "category_code")
-    search_fields = ("title", "summary", "keywords")
+    search_fields = ("title", "summary", "title_en", "summary_en", "keywords")
     inlines = [ArticleStepInline]
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:

@@ -43,19 +43,77 @@ ARTICLES: list[tuple[str, str, str, str, list[str]]] = [
 ]
 
 
+# The English version of each demo article, by its Chinese title: (title, summary, steps).
+ARTICLES_EN: dict[str, tuple[str, str, list[str]]] = {
+    "水槽、地漏下水慢怎么办": (
+        "The sink or floor drain is slow", "Usually hair and grease in the trap: you can clear it yourself.",
+        ["Turn the tap off and put a bowl under the drain.",
+         "Unscrew the trap (the U-shaped pipe) under the sink, clear it out and put it back.",
+         "Lift the floor drain's cover and hook the hair out; then pour in a kettle of hot (not boiling) water.",
+         "Still blocked, or dirty water coming back up: do not use chemical drain cleaners, report a repair."]),
+    "卫生间天花板滴水怎么办": (
+        "Water drips from the bathroom ceiling", "First tell a leak from upstairs from condensation, then decide.",
+        ["Ask the neighbours upstairs to stop using their shower and bath, and watch for 30 minutes.",
+         "If it only drips after they shower and the water is clear, it is usually their waterproofing or a pipe: "
+         "report it with photos.",
+         "If the stain spreads or water drips near a light, switch the bathroom's power off first."]),
+    "家里突然停电、跳闸了": (
+        "The power went off or a breaker tripped", "Usually one appliance leaks or overloads: find it step by step.",
+        ["Check whether the neighbours have power: if the whole building is out, call the property office.",
+         "Open the distribution box by the front door and find the switch that has flipped down.",
+         "Unplug the big appliances on that circuit (water heater, oven...), then push the switch back up.",
+         "If it trips again at once, or the box smells burnt, do not keep trying: report a repair now."]),
+    "入户门电子锁打不开": (
+        "The electronic door lock will not open", "Usually a flat battery: use the emergency power or the key.",
+        ["Connect a power bank to the USB emergency port outside the lock, then enter your code or finger.",
+         "Open the cover under the lock and use the mechanical key you got at handover.",
+         "Once inside, replace all the batteries inside the lock (usually 4 AA batteries).",
+         "Still not recognised with new batteries: report a repair."]),
+    "家里水压低或没有水": (
+        "Low water pressure or no water", "First check whether the building is cut off or a valve at home.",
+        ["Look for a notice from the property office or ask a neighbour: it may be a planned cut.",
+         "Check that the main valve (in the kitchen or the pipe shaft) is fully open.",
+         "Only one tap is weak: unscrew its aerator and rinse the mesh.",
+         "Main valve fully open and still no water: report a repair."]),
+    "墙面出现细小裂纹或发霉": (
+        "Fine cracks or mould on a wall", "Cracks under 0.3 mm are usually the paint shrinking, not the structure.",
+        ["Compare the crack with the edge of a coin: thinner than that is usually a crack in the paint.",
+         "Mould usually comes from poor ventilation: air the room every day and wipe with a mould remover.",
+         "The crack widens, goes through the wall or lets water in: report it with photos and an engineer will "
+         "check."]),
+    "窗户关不严、漏风": (
+        "A window does not close tight and lets air in", "Adjust the handle and locking points: minutes, usually.",
+        ["Check whether the seal has come out of the frame and press it back into its groove.",
+         "With an Allen key, turn the eccentric locking points on the sash's side so that it presses tighter.",
+         "The sash sags or is hard to move: report a repair and do not force it."]),
+    "闻到燃气味怎么办": (
+        "You smell gas", "Follow these steps at once for safety, and do not make a phone call indoors.",
+        ["Do not switch any appliance on or off, and light nothing.",
+         "Open the doors and windows at once and close the valve before the gas meter.",
+         "Once outside, call the gas company's emergency line and tell the property office."]),
+}
+
+
 def seed_articles() -> int:
-    """Creates the demo articles that are missing (by title). Returns how many were created."""
+    """Creates the demo articles that are missing (by title) and gives the English version to those
+    that have none yet. Returns how many were created."""
     created = 0
     with transaction.atomic():
         for position, (category, title, summary, keywords, steps) in enumerate(ARTICLES, start=1):
-            if Article.objects.filter(title=title).exists():
+            english_title, english_summary, english_steps = ARTICLES_EN[title]
+            article = Article.objects.filter(title=title).first()
+            if article is None:
+                article = Article.objects.create(category_code=category, title=title, summary=summary,
+                                                 keywords=keywords, position=position * 10)
+                ArticleStep.objects.bulk_create([ArticleStep(article=article, position=i, text=text)
+                                                 for i, text in enumerate(steps, start=1)])
+                created += 1
+            elif article.title_en:
                 continue
-            article = Article.objects.create(category_code=category, title=title, summary=summary, keywords=keywords,
-                                             position=position * 10)
-            ArticleStep.objects.bulk_create([ArticleStep(article=article, position=i, text=text)
-                                             for i, text in enumerate(steps, start=1)])
+            Article.objects.filter(id=article.id).update(title_en=english_title, summary_en=english_summary)
+            for i, text in enumerate(english_steps, start=1):
+                ArticleStep.objects.filter(article=article, position=i, text_en="").update(text_en=text)
             article_reindex(article_id=article.id)
-            created += 1
     return created
 
 

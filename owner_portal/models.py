@@ -6,7 +6,12 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def _in_english() -> bool:
+    return (get_language() or "").startswith("en")
 
 
 class OtpChallenge(models.Model):
@@ -42,6 +47,9 @@ class Article(models.Model):
     category_code = models.CharField(_("category"), max_length=50, db_index=True)
     title = models.CharField(_("title"), max_length=100)
     summary = models.CharField(_("summary"), max_length=300)
+    # The English version, shown on the English pages when written (the Chinese one otherwise).
+    title_en = models.CharField(_("title (English)"), max_length=100, blank=True)
+    summary_en = models.CharField(_("summary (English)"), max_length=300, blank=True)
     keywords = models.CharField(_("keywords"), max_length=300, blank=True,
                                 help_text=_("Words owners use for this problem, separated by spaces."))
     cover = models.ImageField(_("cover picture"), upload_to="kb/", blank=True)
@@ -60,11 +68,21 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language: the English one on English pages when there is one."""
+        return self.title_en if _in_english() and self.title_en else self.title
+
+    @property
+    def shown_summary(self) -> str:
+        return self.summary_en if _in_english() and self.summary_en else self.summary
+
 
 class ArticleStep(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="steps", verbose_name=_("article"))
     position = models.PositiveSmallIntegerField(_("step"), default=1)
     text = models.TextField(_("what to do"))
+    text_en = models.TextField(_("what to do (English)"), blank=True)
     image = models.ImageField(_("picture"), upload_to="kb/steps/", blank=True)
 
     class Meta:
@@ -74,6 +92,11 @@ class ArticleStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} #{self.position}"
+
+    @property
+    def shown_text(self) -> str:
+        """The step in the active language: the English text on English pages when there is one."""
+        return self.text_en if _in_english() and self.text_en else self.text
 
 
 class ArticleView(models.Model):

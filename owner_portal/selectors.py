@@ -305,7 +305,7 @@ def articles_search(*, query: str, category_code: str = "", limit: int = 5) -> l
 
     def score(article: Article) -> tuple[int, int]:
         hits = [t for t in terms if t in article.search_text]
-        title = article.title.lower()
+        title = f"{article.title} {article.title_en}".lower()
         return len(hits), sum(3 for t in hits if t in title)
 
     ranked = [(score(a), a) for a in candidates]

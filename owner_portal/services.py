@@ -211,8 +211,9 @@ def article_view_record(*, article: Article, visit: str, now: datetime) -> None:
 
 
 def article_search_text(article: Article) -> str:
-    steps = " ".join(step.text for step in article.steps.all()) if article.pk else ""
-    return " ".join([article.title, article.summary, article.keywords, steps]).lower()
+    steps = " ".join(f"{step.text} {step.text_en}" for step in article.steps.all()) if article.pk else ""
+    return " ".join([article.title, article.summary, article.title_en, article.summary_en, article.keywords,
+                     steps]).lower()
 
 
 def article_reindex(*, article_id: Any) -> None:

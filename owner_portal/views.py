@@ -453,7 +453,7 @@ def kb_suggest(request: HttpRequest) -> HttpResponse:
                                       category_code=request.GET.get("category", "")[:50], limit=3)
     token = request.GET.get("token", "")[:40]
     suffix = f"?token={token}" if token else ""
-    rows = [{"id": str(a.id), "title": a.title, "summary": a.summary,
+    rows = [{"id": str(a.id), "title": a.shown_title, "summary": a.shown_summary,
              "url": reverse("owner_portal:kb_article", args=[a.id]) + suffix} for a in found]
     return JsonResponse({"articles": rows}, json_dumps_params={"ensure_ascii": False})
 

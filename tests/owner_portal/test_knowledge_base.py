@@ -100,3 +100,54 @@ def test_the_admin_list_shows_views_and_self_served_reads_in_one_query_per_page(
         page = client.get("/admin/owner_portal/article/")
     row = next(line for line in page.content.decode().split("<tr") if "水槽下水慢怎么办" in line)
     assert 'field-views">2<' in row and 'field-self_served">1<' in row
+
+
+def english_client() -> Client:
+    from django.conf import settings
+
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def test_english_pages_show_the_english_version_of_an_article_and_fall_back_to_chinese():
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", steps=("拧下存水弯", "倒入热水"))
+    Article.objects.filter(id=sink.id).update(title_en="The sink is slow", summary_en="Clear the trap first")
+    ArticleStep.objects.filter(article=sink, position=1).update(text_en="Unscrew the trap")
+    article_reindex(article_id=sink.id)
+    untranslated = article("卫生间天花板滴水", "判断是否楼上渗漏", category="bathroom-leak")
+
+    page = english_client().get(f"/portal/kb/{sink.id}").content.decode()
+    assert "The sink is slow" in page and "Clear the trap first" in page and "Unscrew the trap" in page
+    assert "倒入热水" in page  # a step without English keeps its Chinese text
+    assert "水槽下水慢怎么办" not in page
+    chinese = Client().get(f"/portal/kb/{sink.id}").content.decode()
+    assert "水槽下水慢怎么办" in chinese and "The sink is slow" not in chinese
+    listing = english_client().get("/portal/kb").content.decode()
+    assert "The sink is slow" in listing and "卫生间天花板滴水" in listing  # no English: the Chinese title
+    assert untranslated.shown_title == "卫生间天花板滴水"
+
+
+def test_english_words_find_an_article_and_suggestions_answer_in_the_pages_language():
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞")
+    Article.objects.filter(id=sink.id).update(title_en="The sink drains slowly", summary_en="Clear the trap")
+    article_reindex(article_id=sink.id)
+    assert articles_search(query="sink drains slowly") == [Article.objects.get(id=sink.id)]
+    body = english_client().get("/portal/kb/suggest", {"q": "下水道堵了"}).json()
+    assert body["articles"][0]["title"] == "The sink drains slowly"
+    assert Client().get("/portal/kb/suggest", {"q": "sink"}).json()["articles"][0]["title"] == "水槽下水慢怎么办"
+
+
+def test_every_demo_article_has_its_english_version_step_for_step():
+    from owner_portal.demo import ARTICLES, ARTICLES_EN, seed_articles
+
+    assert set(ARTICLES_EN) == {title for _c, title, *_rest in ARTICLES}
+    assert all(len(ARTICLES_EN[title][2]) == len(steps) for _c, title, _s, _k, steps in ARTICLES)
+    seed_articles()
+    assert not Article.objects.filter(title_en="").exists()
+    assert not ArticleStep.objects.filter(text_en="").exists()
+    # A demo database seeded before the English versions existed gets them on the next run.
+    Article.objects.update(title_en="", summary_en="")
+    ArticleStep.objects.update(text_en="")
+    assert seed_articles() == 0
+    assert not Article.objects.filter(title_en="").exists() and not ArticleStep.objects.filter(text_en="").exists()
