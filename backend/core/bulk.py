@@ -11,16 +11,20 @@ Foreign keys between the rows need no particular order: Django declares them ``D
 INITIALLY DEFERRED``, so they are checked at commit. Like ``bulk_create``, it sends no signals and
 calls no ``save()``: the rows must be complete (defaults are applied when the instances are built,
 ``pre_save`` hooks such as ``auto_now`` run here).
+
+``insert_statement`` is the multi-row ``INSERT`` of one model's rows, for callers that need more
+than a plain insert (the notification deliveries add ``ON CONFLICT DO NOTHING RETURNING``).
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 
 AUTO_FIELDS = (AutoField, BigAutoField, SmallAutoField)
@@ -33,7 +37,8 @@ def insert_together(rows: Sequence[Model]) -> None:
         groups.setdefault(type(row), []).append(row)
     if not groups:
         return
-    generated = {model: _generated_pk(model, objs) for model, objs in groups.items()}
+    for model, objs in groups.items():
+        _generated_pk(model, objs)  # on every database: each model's rows bring their ids or none do
     if connection.vendor != "postgresql" or len(groups) == 1:
         for model, objs in groups.items():
             model._base_manager.bulk_create(objs)
@@ -43,17 +48,16 @@ def insert_together(rows: Sequence[Model]) -> None:
     params: list[Any] = []
     returned: list[list[Model]] = []
     for index, (model, objs) in enumerate(groups.items()):
-        sql, values = _insert_sql(model, objs, generated[model])
-        returns_pk = generated[model]
+        statement = insert_statement(model, objs, connection)
         name = f"w{index}"
-        if returns_pk:
+        if statement.generated:
             pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
-            ctes.append(f"{name} AS ({sql} RETURNING {pk})")
+            ctes.append(f"{name} AS ({statement.sql} RETURNING {pk})")
             selects.append(f"SELECT {len(returned)}, {pk} FROM {name}")  # noqa: S608 — quoted names only
             returned.append(objs)
         else:
-            ctes.append(f"{name} AS ({sql})")
-        params += values
+            ctes.append(f"{name} AS ({statement.sql})")
+        params += statement.params
     main = " UNION ALL ".join(selects) if selects else "SELECT NULL, NULL WHERE false"
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} {main}", params)
@@ -71,7 +75,7 @@ def insert_together(rows: Sequence[Model]) -> None:
             obj._state.db = connection.alias
 
 
-def _generated_pk(model: type[Model], objs: list[Model]) -> bool:
+def _generated_pk(model: type[Model], objs: Sequence[Model]) -> bool:
     """Whether the database assigns the rows' primary keys (an auto-increment id none of them has)."""
     if not isinstance(model._meta.pk, AUTO_FIELDS):
         return False
@@ -83,7 +87,8 @@ def _generated_pk(model: type[Model], objs: list[Model]) -> bool:
 
 # Values PostgreSQL's driver (psycopg) takes as they are for fields of exactly these classes: for them
 # ``get_db_prep_save`` returns the value unchanged on PostgreSQL, and skipping it halves the Python
-# cost of an intake's 18 rows. Any other field, or a value of another type, goes through it.
+# cost of an intake's 18 rows. Any other field, or a value of another type, goes through it (on
+# SQLite every value does: a UUID is stored as its hex digits there).
 _AS_IS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
     models.CharField: (str,), models.TextField: (str,), models.UUIDField: (uuid.UUID,),
     models.IntegerField: (int,), models.BigIntegerField: (int,), models.SmallIntegerField: (int,),
@@ -92,30 +97,44 @@ _AS_IS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 }
 
 
-def _as_is(field: Field[Any, Any]) -> tuple[type, ...]:
+def _as_is(field: Field[Any, Any], vendor: str) -> tuple[type, ...]:
+    if vendor != "postgresql":
+        return ()
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     return (type(None), *_AS_IS.get(type(target), ()))
 
 
-@functools.lru_cache(maxsize=128)
-def _insert_fields(model: type[Model], generated: bool) -> tuple[list[tuple[Field[Any, Any], tuple[type, ...]]], str]:
-    """(the fields an INSERT of the model's rows writes with the value types each takes as they are,
-    ``INSERT INTO "table" ("col", ...)``)."""
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if not (generated and field is meta.pk)
-              and not getattr(field, "generated", False)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    return [(field, _as_is(field)) for field in fields], f"INSERT INTO {quote(meta.db_table)} ({columns})"
+_Fields = list[tuple["Field[Any, Any]", tuple[type, ...]]]
+# (model, database assigns the pk, vendor) → (the fields written with the value types each takes as
+# they are, ``INSERT INTO "table" ("col", ...)``)
+_INSERT_FIELDS: dict[tuple[type[Model], bool, str], tuple[_Fields, str]] = {}
 
 
-def _insert_sql(model: type[Model], objs: list[Model], generated: bool) -> tuple[str, list[Any]]:
-    """One multi-row INSERT of the rows and its parameters (PostgreSQL)."""
-    fields, head = _insert_fields(model, generated)
+@dataclass(frozen=True)
+class InsertStatement:
+    sql: str  # INSERT INTO "table" ("col", ...) VALUES (%s, ...), (...)
+    params: list[Any]
+    generated: bool  # the database assigns the primary keys (they are not among the columns)
+
+
+def insert_statement(model: type[Model], objs: Sequence[Model], connection: BaseDatabaseWrapper) -> InsertStatement:
+    """One multi-row ``INSERT`` of new instances of one model, with its parameters prepared for the
+    connection's database; callers may append to it (``ON CONFLICT ...``, ``RETURNING ...``)."""
+    generated = _generated_pk(model, objs)
+    key = (model, generated, connection.vendor)
+    if key not in _INSERT_FIELDS:
+        meta = model._meta
+        written = [field for field in meta.concrete_fields if not (generated and field is meta.pk)
+                   and not getattr(field, "generated", False)]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(field.column)) for field in written)
+        _INSERT_FIELDS[key] = ([(field, _as_is(field, connection.vendor)) for field in written],
+                               f"INSERT INTO {quote(meta.db_table)} ({columns})")
+    fields, head = _INSERT_FIELDS[key]
     params = []
     for obj in objs:
         for field, as_is in fields:
             value = field.pre_save(obj, True)
             params.append(value if type(value) in as_is else field.get_db_prep_save(value, connection=connection))
     row = f"({', '.join(['%s'] * len(fields))})"
-    return f"{head} VALUES {', '.join([row] * len(objs))}", params
+    return InsertStatement(sql=f"{head} VALUES {', '.join([row] * len(objs))}", params=params, generated=generated)

@@ -27,6 +27,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import F, Q
 
+from backend.core.bulk import insert_statement
 from backend.core.errors import NotFound
 from backend.notifications import senders, sms
 from backend.notifications.errors import InvalidNotification
@@ -142,20 +143,14 @@ def _insert_new(rows: list[Delivery]) -> set[UUID]:
     if not rows:
         return set()
     connection = connections[_write_db()]
-    fields = Delivery._meta.concrete_fields
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     conflict = ", ".join(quote(name) for name in ("target_kind", "target_id", "idempotency_key"))
     inserted: set[UUID] = set()
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_BATCH):
-            batch = rows[start:start + _INSERT_BATCH]
-            values = ", ".join([row_sql] * len(batch))
-            # Only placeholders and the model's quoted names go into the text; the values are parameters.
-            sql = f"INSERT INTO {quote(Delivery._meta.db_table)} ({columns}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote('id')}"  # noqa: S608, E501
-            cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for row in batch
-                                 for f in fields])
+            statement = insert_statement(Delivery, rows[start:start + _INSERT_BATCH], connection)
+            cursor.execute(f"{statement.sql} ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote('id')}",
+                           statement.params)
             # SQLite returns a UUID as its 32 hex digits, PostgreSQL as a UUID.
             inserted.update(UUID(str(value)) for (value,) in cursor.fetchall())
     return inserted

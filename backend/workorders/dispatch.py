@@ -30,7 +30,7 @@ from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, Time
 from backend.workorders.rules import active_definitions, to_jsonable
 from backend.workorders.states import OPEN_STATES, State
 from backend.workorders.transitions import Actor, order_transition, system_actor
-from backend.workorders.writes import order_save
+from backend.workorders.writes import event_record, order_save
 from workflows.errors import GrabError
 from workflows.routing import GrabOffer as EngineOffer
 from workflows.routing import OrderFacts, RoutingDecision, accept_grab, expire_grab, route
@@ -57,8 +57,9 @@ CONTACT_FIELDS = ("username", "display_name", "phone")
 
 
 @functools.lru_cache(maxsize=256)
-def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledQuery:
-    """The snapshot's SELECT for one team, built and compiled once per process (see ``CompiledQuery``)."""
+def _team_snapshot_query(team_code: str) -> CompiledQuery:
+    """The snapshot's SELECT for one team, built once per process and compiled once per database
+    connection alias (see ``CompiledQuery``)."""
     # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
     open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
                  .values("technician_id").annotate(n=Count("*")).values("n"))
@@ -67,7 +68,7 @@ def _team_snapshot_query(alias: str, vendor: str, team_code: str) -> CompiledQue
     last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
                      .values("started_at")[:1])
     return CompiledQuery.of(
-        TechnicianProfile.objects.using(alias).filter(user__teams__code=team_code, user__is_active=True)
+        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
         .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
         .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
         .order_by("user_id")
@@ -93,7 +94,7 @@ def _partial_user(values: dict[str, Any]) -> User:
 
 def _team_snapshot(team_code: str) -> TeamSnapshot:
     """The team's technicians as routing sees them now, in one query."""
-    rows = _team_snapshot_query(connection.alias, connection.vendor, team_code).rows(connection.alias)
+    rows = _team_snapshot_query(team_code).rows(connection.alias)
     team_ids = set()
     candidates, contacts = [], {}
     for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at, *contact in rows:
@@ -156,14 +157,10 @@ def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_
             order.revision += 1
             order_save(order, {"technician", "team", "updated_at", "revision",
                                *(name.removesuffix("_id") for name in changes)}, writes)
-            event_fields = {"kind": TimelineEvent.Kind.ASSIGNMENT, "actor": actor.user,
-                            "actor_label": actor.display()[:100], "note": note or reason,
-                            "data": {"technician_id": str(technician_id), "method": method, **(data or {})},
-                            "created_at": now, "owner_visible": True}
-            if writes is None:
-                TimelineEvent.objects.create(order=order, **event_fields)
-            else:
-                writes.add_event(**event_fields)
+            event_record(order, writes, kind=TimelineEvent.Kind.ASSIGNMENT, actor=actor.user,
+                         actor_label=actor.display()[:100], note=note or reason,
+                         data={"technician_id": str(technician_id), "method": method, **(data or {})},
+                         created_at=now, owner_visible=True)
             _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method,
                                reason=reason, by=actor.user, now=now, writes=writes)
             from backend.workorders.events import order_changed
@@ -259,13 +256,9 @@ def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime, writes: 
         fallback=offer.fallback, definitions_version=offer.definitions_version, offered_at=offer.offered_at,
         expires_at=offer.expires_at,
     )
-    event_fields = {"kind": TimelineEvent.Kind.ASSIGNMENT, "actor_label": "routing", "note": "grab pool",
-                    "data": {"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
-                             "expires_at": offer.expires_at.isoformat()}, "created_at": now}
-    if writes is None:
-        TimelineEvent.objects.create(order=order, **event_fields)
-    else:
-        writes.add_event(**event_fields)
+    event_record(order, writes, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing", note="grab pool",
+                 data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
+                       "expires_at": offer.expires_at.isoformat()}, created_at=now)
     message = {"type": "grab.offered", "offer_id": str(row.id), "order_id": str(order.id), "number": order.number,
                "category": order.category_code, "priority": order.priority, "expires_at": row.expires_at.isoformat()}
     send_after_commit([group_for_technician(cid) for cid in offer.candidate_ids], message)

@@ -21,7 +21,7 @@ from backend.core.failpoints import failpoint
 from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.rules import active_definitions
 from backend.workorders.states import State, WaitingReason
-from workflows.sla import SlaEvent, TargetClock, compute_schedule
+from workflows.sla import AlertInstant, SlaEvent, SlaSchedule, TargetClock, compute_schedule
 
 if TYPE_CHECKING:
     from backend.workorders.writes import OrderWrites
@@ -139,21 +139,30 @@ def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
             for row in history]
 
 
+def _schedule(order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> SlaSchedule:
+    return compute_schedule(active_definitions(), _events(history if history is not None else _history(order)), now)
+
+
+def _deadline_row(order: WorkOrder, policy_code: str, clock: TargetClock) -> SlaDeadline:
+    return SlaDeadline(order=order, cycle=clock.cycle, target=clock.target, **_deadline_values(policy_code, clock))
+
+
+def _alert_row(order: WorkOrder, alert: AlertInstant) -> SlaAlert:
+    return SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target, level=alert.level,
+                    notify=alert.notify, due_at=alert.at)
+
+
 def sla_fresh_schedule(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> list[Any]:
     """The deadline and alert rows of an order created in the caller's open transaction (it has none
     yet), for the caller to insert: nothing is read first."""
-    schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
-                                now)
-    return [*(SlaDeadline(order=order, cycle=clock.cycle, target=clock.target,
-                          **_deadline_values(schedule.policy_code, clock)) for clock in schedule.clocks),
-            *(SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target, level=alert.level,
-                       notify=alert.notify, due_at=alert.at) for alert in schedule.alerts)]
+    schedule = _schedule(order, now, history)
+    return [*(_deadline_row(order, schedule.policy_code, clock) for clock in schedule.clocks),
+            *(_alert_row(order, alert) for alert in schedule.alerts)]
 
 
 def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
     """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
-    schedule = compute_schedule(active_definitions(), _events(history if history is not None else _history(order)),
-                                now)
+    schedule = _schedule(order, now, history)
     with transaction.atomic():
         deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []
@@ -161,7 +170,7 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
             values = _deadline_values(schedule.policy_code, clock)
             row = deadlines.get((clock.cycle, clock.target))
             if row is None:
-                new_deadlines.append(SlaDeadline(order=order, cycle=clock.cycle, target=clock.target, **values))
+                new_deadlines.append(_deadline_row(order, schedule.policy_code, clock))
             elif any(getattr(row, k) != v for k, v in values.items()):
                 for k, v in values.items():
                     setattr(row, k, v)
@@ -175,8 +184,7 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
         for alert in schedule.alerts:
             existing = alerts.pop(alert.key, None)
             if existing is None:
-                new_alerts.append(SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target,
-                                           level=alert.level, notify=alert.notify, due_at=alert.at))
+                new_alerts.append(_alert_row(order, alert))
             elif existing.sent_at is None and existing.due_at != alert.at:
                 moved.append((existing.id, alert.at))
         # ignore_conflicts: a concurrent recompute of the same order may have inserted the same key.

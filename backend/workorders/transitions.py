@@ -22,7 +22,7 @@ from backend.core.errors import PermissionDenied
 from backend.workorders.errors import InvalidTransition, NotAssignee, PreconditionFailed, ReopenWindowClosed
 from backend.workorders.models import TimelineEvent, WorkOrder
 from backend.workorders.states import ALLOWED, ASSIGNEE_ONLY_FROM, FIELD, SYSTEM_STEPS, State, WaitingReason
-from backend.workorders.writes import order_save
+from backend.workorders.writes import event_record, order_save
 
 if TYPE_CHECKING:
     from backend.workorders.writes import OrderWrites
@@ -152,18 +152,14 @@ def _apply_step(order: WorkOrder, *, actor: Actor, to: str, now: datetime, write
     fields = {"state", "updated_at", "revision", *(name.removesuffix("_id") if name.endswith("_id") else name
                                                   for name in changes)}
     order_save(order, fields, writes)
-    event_fields = {"kind": TimelineEvent.Kind.STATE, "actor": actor.user, "actor_label": actor.display()[:100],
-                    "from_state": frm, "to_state": to, "note": note, "data": event_data or {}, "created_at": now,
-                    "device_at": device_at, "owner_visible": to in OWNER_VISIBLE_STATES,
-                    **({"sync_id": event_id} if event_id else {})}
     from backend.workorders.events import order_changed
     from backend.workorders.owner import owner_step_notify
     from backend.workorders.sla import sla_on_transition
 
-    if writes is None:
-        event = TimelineEvent.objects.create(order=order, **event_fields)
-    else:
-        event = writes.add_event(**event_fields)
+    event = event_record(order, writes, kind=TimelineEvent.Kind.STATE, actor=actor.user,
+                         actor_label=actor.display()[:100], from_state=frm, to_state=to, note=note,
+                         data=event_data or {}, created_at=now, device_at=device_at,
+                         owner_visible=to in OWNER_VISIBLE_STATES, **({"sync_id": event_id} if event_id else {}))
     sla_on_transition(order=order, frm=frm, to=to, now=clock_at or now, writes=writes)
     order_changed(order=order, kind="state", now=now, writes=writes)
     if writes is None:

@@ -50,8 +50,6 @@ class OrderWrites:
     # Created in this transaction: the order has no row yet in any other table (no events, clocks,
     # deadlines, alerts or assignments), so nothing needs reading back or closing.
     new: bool = False
-    # The order row itself is not in the database yet: the flush inserts it with its final values.
-    order_pending: bool = False
     events: list[TimelineEvent] = field(default_factory=list)
     # New rows of other tables the steps made (an assignment), inserted by the flush.
     rows: list[Model] = field(default_factory=list)
@@ -70,6 +68,11 @@ class OrderWrites:
         self.events.append(event)
         return event
 
+    @property
+    def order_pending(self) -> bool:
+        """The order's row is not in the database yet: the flush inserts it with its final values."""
+        return self.order._state.adding
+
     def flush(self) -> None:
         if self.flushed:
             raise RuntimeError("an OrderWrites is flushed once")
@@ -86,7 +89,6 @@ class OrderWrites:
                                        history=self.clock_history)
         rows += self.events
         insert_together(rows)
-        self.order_pending = False
         if self.sla_recompute_at is not None and not fresh:
             sla_recompute(order=self.order, now=self.sla_recompute_at, history=self.clock_history)
         if self.sla_stop_at is not None:
@@ -109,9 +111,18 @@ def order_writes(order: WorkOrder, *, new: bool = False) -> Iterator[OrderWrites
         raise RuntimeError("order_writes needs the caller's transaction (transaction.atomic())")
     if order._state.adding and not new:
         raise ValueError("an unsaved order is a new one: order_writes(order, new=True)")
-    writes = OrderWrites(order=order, new=new, order_pending=order._state.adding, clock_history=[] if new else None)
+    writes = OrderWrites(order=order, new=new, clock_history=[] if new else None)
     yield writes
     writes.flush()
+
+
+def event_record(order: WorkOrder, writes: OrderWrites | None, **fields: Any) -> TimelineEvent:
+    """Appends a timeline event to the order: written at once, or queued in ``writes``."""
+    if writes is None:
+        return TimelineEvent.objects.create(order=order, **fields)
+    if writes.order is not order:
+        raise ValueError("writes belong to another order")
+    return writes.add_event(**fields)
 
 
 def order_save(order: WorkOrder, fields: set[str] | list[str], writes: OrderWrites | None = None) -> None:
