@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from backend.core.dates import business_date
 from backend.core.errors import AppError
 from backend.workorders.access import access_order_of_owner
 from backend.workorders.consumers import FORBIDDEN
@@ -28,7 +29,7 @@ def _order_group(scope: dict[str, Any], order_id: str) -> str | None:
         return None
     try:
         order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                      today=timezone.localdate())
+                                      today=business_date(timezone.now()))
     except (AppError, ValueError):
         return None
     return group_for_order(order.id)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
+from backend.core.dates import business_date
 from backend.properties.identity import mask_phone
 from backend.workorders.access import access_order_of_owner, orders_of_owner
 from backend.workorders.models import Attachment, Comment, OwnerQuote, TimelineEvent, WorkOrder
@@ -87,7 +88,7 @@ def category_choices(*, language: str, public_area: bool) -> list[dict[str, Any]
 
 
 def portal_orders(*, identity: OwnerIdentity, now: datetime, language: str) -> list[dict[str, Any]]:
-    qs = (orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
+    qs = (orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=business_date(now))
           .select_related("project", "building", "unit", "public_area").order_by("-created_at")[:50])
     return [{"id": o.id, "number": o.number, "category": category_label(o.category_code, language),
              "state": o.state, "label": OWNER_LABELS.get(o.state, o.state), "place": place_label(o),
@@ -100,7 +101,7 @@ def open_orders_like(*, identity: OwnerIdentity, unit_id: Any, public_area_id: A
     from backend.workorders.services import duplicates_of
 
     found = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
-    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=now.date())
+    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=business_date(now))
                   .filter(id__in=[o.id for o in found]).values_list("id", flat=True)) if found else set()
     return [{"id": str(o.id), "number": o.number, "category": category_label(o.category_code, language),
              "label": str(OWNER_LABELS.get(o.state, o.state)), "created_at": o.created_at.isoformat()}
@@ -208,7 +209,7 @@ def eta(*, from_lat: float, from_lng: float, to_lat: float, to_lng: float, posit
 
 def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, language: str) -> dict[str, Any]:
     order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                  today=now.date(),
+                                  today=business_date(now),
                                   related=("project", "building", "unit", "public_area", "technician"))
     history = list(order.events.order_by("id"))
     events = owner_events(history)
@@ -246,7 +247,7 @@ def portal_order_view(*, identity: OwnerIdentity, order_id: Any, now: datetime, 
 
 def portal_events_since(*, identity: OwnerIdentity, order_id: Any, since_id: int, now: datetime) -> dict[str, Any]:
     order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                  today=now.date())
+                                  today=business_date(now))
     events = owner_events(order.events.filter(owner_visible=True, id__gt=since_id).order_by("id"))
     return {"state": order.state, "label": str(OWNER_LABELS.get(order.state, order.state)),
             "latest": events[-1]["id"] if events else since_id,
@@ -258,7 +259,7 @@ def portal_attachment(*, identity: OwnerIdentity, order_id: Any, attachment_id: 
     from backend.core.errors import NotFound
 
     order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                  today=now.date())
+                                  today=business_date(now))
     try:
         row = Attachment.objects.filter(order=order, id=attachment_id, owner_visible=True).first()
     except (ValueError, TypeError):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.dates import business_date
 from backend.core.errors import NotFound, ValidationFailed
 from backend.core.ratelimit import rate_limit_hit
 from backend.properties.identity import normalize_phone
@@ -69,7 +70,7 @@ def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, langua
     rate_limit_hit(name="otp_send_phone", identifiers=[f"phone:{phone_e164}"])
     if qr is not None:
         rate_limit_hit(name="otp_send_token", identifiers=[f"qr:{qr.id}"])
-    if not _phone_may_verify(phone=phone_e164, qr=qr, today=now.date()):
+    if not _phone_may_verify(phone=phone_e164, qr=qr, today=business_date(now)):
         raise PhoneNotRegistered(details={"field": "phone"})
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -140,7 +141,7 @@ def place_of_token(*, identity: OwnerIdentity, token: str, now: datetime) -> dic
     """The unit or public area a scanned code names, checked against the verified identity."""
     qr = qr_token_active_row(token)
     if qr.unit_id is not None:
-        if identity.owner_id is None or not active_ownerships(now.date()).filter(
+        if identity.owner_id is None or not active_ownerships(business_date(now)).filter(
                 unit_id=qr.unit_id, owner_id=identity.owner_id).exists():
             raise NotFound(details={"object": "unit"})
         return {"unit_id": qr.unit_id}
@@ -177,7 +178,7 @@ def portal_add_to_existing(*, identity: OwnerIdentity, order_id: Any, descriptio
     with transaction.atomic():
         owner_message_add(identity=identity, order_id=order_id, body=description, now=now)
         order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                      today=now.date(), for_update=True)
+                                      today=business_date(now), for_update=True)
         for clean, name in cleaned:
             attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,
                              actor_label=actor.display(), owner_visible=True, now=now)
@@ -191,7 +192,7 @@ def portal_photos_add(*, identity: OwnerIdentity, order_id: Any, photos: list[Ph
     added = 0
     with transaction.atomic():
         order = access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                      today=now.date(), for_update=True)
+                                      today=business_date(now), for_update=True)
         for clean, name in cleaned:
             _row, created = attachment_store(order=order, clean=clean, original_name=name, uploaded_by=None,
                                              actor_label=actor.display(), owner_visible=True, now=now)

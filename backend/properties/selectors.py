@@ -8,8 +8,8 @@ from uuid import UUID
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from backend.core.dates import business_date
 from backend.properties.access import access_building, access_project, projects_visible_to
 from backend.properties.identity import format_phone, mask_phone
 from backend.properties.models import Building, Ownership, Unit
@@ -83,7 +83,7 @@ def unit_list(*, actor: Any, building_id: UUID, now: datetime, floor: int | None
               limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> dict[str, Any]:
     """Units of a building, floor by floor, each with its current owners (name and masked phone)."""
     building = access_building(actor, building_id)
-    today = timezone.localdate(now)
+    today = business_date(now)
     qs = Unit.objects.filter(building=building)
     if floor is not None:
         qs = qs.filter(floor=floor)

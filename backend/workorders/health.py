@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from backend.accounts.models import Team
+from backend.core.dates import business_date
 from backend.workorders.rules import active_definitions
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def definitions_warnings(now: datetime) -> list[dict[str, Any]]:
     definitions = active_definitions()
     warnings: list[dict[str, Any]] = [
         {"code": w.code, "calendar": w.calendar, "year": w.year, "message": w.message}
-        for w in definitions.health_warnings(now.astimezone(SHANGHAI).date())
+        for w in definitions.health_warnings(business_date(now))
     ]
     known = set(Team.objects.values_list("code", flat=True))
     missing = sorted(definitions.team_codes - known)

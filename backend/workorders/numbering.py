@@ -10,11 +10,10 @@ PostgreSQL and SQLite (3.35+) run it. A rolled-back transaction leaves a gap, wh
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from backend.core.dates import business_date
 
 
 def format_number(day: date, value: int) -> str:
@@ -28,7 +27,7 @@ CLAIM_SQL = ("INSERT INTO workorders_ordernumbercounter (day, last_value) VALUES
 
 
 def order_number_next(*, now: datetime) -> str:
-    day = now.astimezone(SHANGHAI).date()
+    day = business_date(now)
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [day])
         (value,) = cursor.fetchone()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role
 from backend.accounts.roles import Role
+from backend.core.dates import business_date
 from backend.core.errors import Conflict
 from backend.properties.identity import mask_phone
 from backend.workorders.access import access_order, access_order_of_owner
@@ -62,7 +63,7 @@ def _invalid(field_name: str, reason: Any) -> InvalidOrderInput:
 
 def _owner_order(identity: OwnerIdentity, order_id: Any, now: datetime) -> WorkOrder:
     return access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
-                                 today=now.date(), for_update=True)
+                                 today=business_date(now), for_update=True)
 
 
 def order_url(order: WorkOrder) -> str:

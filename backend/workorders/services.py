@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.access import ensure_role
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
+from backend.core.dates import business_date
 from backend.core.querycache import CompiledQuery
 from backend.properties.identity import normalize_phone
 from backend.properties.models import PublicArea, Unit
@@ -146,7 +147,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
     building = unit.building if unit else area.building  # type: ignore[union-attr]
     verdict = warranty_verdict(top_category=definitions.category_path(category_code)[0],
                                handover_date=unit.handover_date if unit else None,
-                               today=now.date(), public_area=area is not None)
+                               today=business_date(now), public_area=area is not None)
 
     with transaction.atomic():
         duplicates = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
