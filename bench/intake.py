@@ -168,9 +168,9 @@ def main() -> int:  # noqa: PLR0915 — a linear script
 
     from backend.accounts.models import User
     from backend.properties.models import Unit
+    from backend.workorders.actors import Actor
     from backend.workorders.models import WorkOrder
     from backend.workorders.services import order_intake
-    from backend.workorders.transitions import Actor
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", "--scale", "1", "--no-orders", verbosity=0)

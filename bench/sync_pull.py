@@ -50,8 +50,8 @@ def main() -> int:  # noqa: PLR0915 — a linear script
     from backend.accounts import services as account_services
     from backend.accounts.models import User
     from backend.properties.models import Unit
+    from backend.workorders.intake.numbering import format_number
     from backend.workorders.models import Comment, TimelineEvent, WorkOrder
-    from backend.workorders.numbering import format_number
     from mobile_sync.models import DeviceTable
     from mobile_sync.selectors import sync_pull
     from mobile_sync.services import sync_push

@@ -26,11 +26,12 @@ from backend.accounts.models import TechnicianProfile
 from backend.core.errors import AppError
 from backend.core.ids import is_sync_id
 from backend.core.text import without_nul
+from backend.workorders.actors import Actor
+from backend.workorders.effects import order_transition
 from backend.workorders.models import Assignment, Comment, PartUsage, TimelineEvent, WorkOrder
 from backend.workorders.services import comment_add, part_add, technician_status_update
-from backend.workorders.sla import sla_last_event_at
+from backend.workorders.sla.clocks import sla_last_event_at
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 from mobile_sync.device_state import device_state_load, device_state_save
 from mobile_sync.errors import InvalidSyncBatch, SyncConflict
 from mobile_sync.models import RESEND, PushReceipt, SyncEvent

@@ -34,8 +34,8 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from backend.accounts.models import TechnicianProfile
 from backend.properties.identity import mask_phone
 from backend.properties.models import Ownership, Project, Unit
+from backend.workorders.definitions import active_definitions
 from backend.workorders.models import Attachment, Comment, PartUsage, TimelineEvent, WorkOrder
-from backend.workorders.rules import active_definitions
 from backend.workorders.states import OPEN_STATES, State
 from mobile_sync.models import SyncEvent
 

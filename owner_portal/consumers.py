@@ -18,7 +18,7 @@ from backend.core.dates import business_date
 from backend.core.errors import AppError
 from backend.workorders.access import access_order_of_owner
 from backend.workorders.consumers import FORBIDDEN
-from backend.workorders.events import group_for_order
+from backend.workorders.live.broadcast import group_for_order
 from owner_portal.selectors import identity_in_session
 
 

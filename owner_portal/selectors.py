@@ -20,12 +20,12 @@ from backend.accounts.roles import Role
 from backend.core.dates import business_date
 from backend.properties.identity import mask_phone
 from backend.workorders.access import access_order_of_owner, orders_of_owner
+from backend.workorders.definitions import active_definitions
+from backend.workorders.lifecycle.machine import reopen_window
 from backend.workorders.models import Attachment, Comment, OwnerQuote, TimelineEvent, WorkOrder
-from backend.workorders.owner import OwnerIdentity
-from backend.workorders.rules import active_definitions
+from backend.workorders.owner.steps import OwnerIdentity
 from backend.workorders.selectors import place_label
 from backend.workorders.states import ALLOWED, OPEN_STATES, OWNER_LABELS, State
-from backend.workorders.transitions import reopen_window
 from owner_portal.models import Article
 
 # Where the portal session keeps the verified identity (set by the verification view).

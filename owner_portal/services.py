@@ -28,7 +28,7 @@ from backend.properties.qr import qr_token_active_row
 from backend.properties.selectors import active_ownerships
 from backend.workorders.access import access_order_of_owner
 from backend.workorders.models import Channel, WorkOrder
-from backend.workorders.owner import OwnerIdentity, owner_message_add
+from backend.workorders.owner.steps import OwnerIdentity, owner_message_add
 from backend.workorders.services import IntakeResult, attachment_store, order_intake
 from owner_portal.errors import CodeExpired, CodeInvalid, PhoneNotRegistered
 from owner_portal.models import Article, ArticleView, OtpChallenge
@@ -120,7 +120,7 @@ class Photo:
 
 def _clean_photos(photos: list[Photo]) -> list[Any]:
     from backend.workorders.errors import UploadRejected
-    from backend.workorders.photos import clean_upload
+    from backend.workorders.records.photos import clean_upload
 
     if len(photos) > MAX_PHOTOS:
         raise _field_error("photos", _("At most 9 photos."))

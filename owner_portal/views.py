@@ -33,8 +33,8 @@ from backend.core.text import without_nul
 from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
 from backend.properties.identity import mask_phone
 from backend.properties.qr import qr_resolve
-from backend.workorders import owner as owner_services
-from backend.workorders.owner import OwnerIdentity
+from backend.workorders.owner import steps as owner_services
+from backend.workorders.owner.steps import OwnerIdentity
 from owner_portal import selectors, services
 from owner_portal.models import Article
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from backend.accounts import services
+from backend.accounts.models import User
+from backend.core.errors import NotAuthenticated
 
 
 class DeviceTokenAuth(HttpBearer):
@@ -30,3 +32,11 @@ class StaffSessionAuth(SessionAuth):
 
 # Routes that need a signed-in caller use this; the role checks happen in the services.
 staff_auth = [DeviceTokenAuth(), StaffSessionAuth()]
+
+
+def caller(request: HttpRequest) -> User:
+    """The signed-in user of a request that passed ``staff_auth`` (the route's auth ran first)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated()
+    return user

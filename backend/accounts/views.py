@@ -4,9 +4,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from backend.accounts.access import user_roles
+from backend.accounts.roles import Role
 from backend.core.errors import RateLimited
 from backend.core.ratelimit import client_ip, rate_limit_hit
 
@@ -29,3 +34,10 @@ class StaffLoginView(auth_views.LoginView):
     form_class = RateLimitedAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's start page: who they are and where their work is."""
+    roles = [Role(r).label for r in sorted(user_roles(request.user))]
+    return render(request, "core/home.html", {"roles": roles})

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from backend.accounts import views as account_views
 from backend.config.api import api
-from backend.core import views as core_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("properties/", include("backend.properties.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
-    path("", core_views.home, name="home"),
+    path("", account_views.home, name="home"),
 ]
 
 handler404 = "backend.core.views.not_found"

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
@@ -46,7 +47,7 @@ def _check_channel_layer() -> dict[str, Any]:
 
 
 def _check_broker() -> dict[str, Any]:
-    from backend.config.celery import app
+    app = current_app  # the project's Celery app (backend.config.celery), set as current when it loads
 
     url = str(settings.CELERY_BROKER_URL)
     transport = url.split("://", 1)[0]

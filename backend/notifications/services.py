@@ -300,8 +300,15 @@ def deliveries_due(*, now: datetime, limit: int = DUE_BATCH_SIZE) -> list[UUID]:
         status=Status.DEAD, next_attempt_at=None, last_error="the worker stopped during the last attempt")
     due = (~Q(status__in=Delivery.FINAL) & Q(next_attempt_at__lte=now, attempts__lt=MAX_ATTEMPTS)
            & (Q(queued_at__isnull=True) | Q(queued_at__lte=now - timedelta(seconds=REQUEUE_AFTER_SECONDS))))
-    ids = list(Delivery.objects.filter(due).order_by("next_attempt_at").values_list("id", flat=True)[:limit])
-    return [i for i in ids if Delivery.objects.filter(due, id=i).update(queued_at=now) == 1]
+    # One claim for the batch: the rows are locked as they are read (two beats never take the same
+    # row: the second skips the first's), then marked queued in one UPDATE. SQLite has no row locks
+    # but runs one writing transaction at a time.
+    with transaction.atomic():
+        ids = list(Delivery.objects.select_for_update(skip_locked=True).filter(due).order_by("next_attempt_at")
+                   .values_list("id", flat=True)[:limit])
+        if ids:
+            Delivery.objects.filter(due, id__in=ids).update(queued_at=now)
+    return ids
 
 
 def delivery_redrive(*, delivery_ids: list[UUID] | list[str], now: datetime) -> int:

@@ -17,8 +17,12 @@ from django.utils import timezone
 from backend.accounts import services as account_services
 from backend.core.errors import AppError
 from backend.workorders.access import access_order, orders_visible_to
-from backend.workorders.events import group_for_order, group_for_project, group_for_team
-from backend.workorders.notifications import group_for_user
+from backend.workorders.live.broadcast import (
+    group_for_order,
+    group_for_project,
+    group_for_team,
+    group_for_user,
+)
 
 FORBIDDEN = 4403
 
@@ -133,7 +137,7 @@ class TechnicianConsumer(_LiveConsumer):
     async def groups_for(self, user: Any) -> list[str] | None:
         from backend.accounts.access import has_role
         from backend.accounts.roles import Role
-        from backend.workorders.events import group_for_technician
+        from backend.workorders.live.broadcast import group_for_technician
 
         allowed = await database_sync_to_async(has_role)(user, Role.TECHNICIAN)
         return [group_for_technician(user.id)] if allowed else None

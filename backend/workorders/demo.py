@@ -7,16 +7,19 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from django.db import transaction
 
 from backend.accounts.models import User
 from backend.properties.models import Ownership, Project, Unit
-from backend.workorders import dispatch
-from backend.workorders.models import WorkOrder
+from backend.workorders.actors import Actor
+from backend.workorders.dispatch import routing as dispatch
+from backend.workorders.effects import order_transition
+from backend.workorders.models import WarrantyVerdict, WorkOrder
+from backend.workorders.owner.steps import OwnerIdentity, quote_decide, quote_send
 from backend.workorders.services import order_intake
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 
 # (category, description) pairs a customer-service agent hears every day.
 REPORTS = (
@@ -96,12 +99,12 @@ def _walk(*, order: WorkOrder, path: tuple[str, ...], start: datetime, now: date
         if step == "assign":
             routed = dispatch.order_route(order_id=order.id, now=at)
             if routed.technician_id is None:
-                from backend.workorders.dispatch import candidates_snapshot
+                from backend.workorders.dispatch.routing import candidates_snapshot
 
                 pool = candidates_snapshot(team_code=routed.team.code) if routed.team else []
                 if not pool:
                     return
-                dispatch.order_assign(actor=dispatcher, order_id=order.id, technician_id=pool[0].id,
+                dispatch.order_assign(actor=dispatcher, order_id=order.id, technician_id=UUID(pool[0].id),
                                       reason="调度指派", now=at)
             technician = WorkOrder.objects.get(id=order.id).technician
             continue
@@ -112,9 +115,22 @@ def _walk(*, order: WorkOrder, path: tuple[str, ...], start: datetime, now: date
                 State.CANCELLED: "业主自行处理，撤销报修", State.REJECTED: "非保修范围，已告知业主",
                                  State.REOPENED: "业主反馈问题复发"}
         note = notes.get(step, "")
+        if step == State.COMPLETED:
+            _paid_service_quote(order_id=order.id, technician=technician, at=at)
         order_transition(order_id=order.id, actor=Actor(user=actor_user), to=step, now=at, note=note,
                          changes=changes)
         if step == State.COMPLETED:
             WorkOrder.objects.filter(id=order.id).update(
                 actual_cost_yuan=Decimal(rng.choice(["0", "35", "120", "260"])),
                 rating_timeliness=rng.randint(3, 5), rating_attitude=rng.randint(4, 5), rating_quality=rng.randint(3, 5))
+
+
+def _paid_service_quote(*, order_id: UUID, technician: User | None, at: datetime) -> None:
+    """An out-of-warranty repair is done at a price the owner accepted: the technician quotes, the owner accepts."""
+    order = WorkOrder.objects.get(id=order_id)
+    if order.warranty_verdict != WarrantyVerdict.OUT or technician is None:
+        return
+    quote = quote_send(actor=technician, order_id=order.id, amount_yuan=Decimal("180.00"), note="更换配件及人工",
+                       now=at)
+    identity = OwnerIdentity(phone=order.contact_phone, owner_id=order.reporter_owner_id, name=order.contact_name)
+    quote_decide(identity=identity, order_id=order.id, quote_id=quote.id, accept=True, reason="", now=at)

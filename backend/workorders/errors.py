@@ -35,3 +35,8 @@ class UploadRejected(AppError):
     status = 400
     code = "upload_rejected"
     message = _("The file cannot be accepted.")
+
+
+class QuoteRequired(Conflict):
+    code = "quote_required"
+    message = _("This repair is a paid service: the owner must accept a quote first (or the office waives it on record).")

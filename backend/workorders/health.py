@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.accounts.models import Team
 from backend.core.dates import business_date
-from backend.workorders.rules import active_definitions
+from backend.workorders.definitions import active_definitions
 
 
 def definitions_warnings(now: datetime) -> list[dict[str, Any]]:

@@ -88,6 +88,9 @@ class WorkOrder(SyncTracked):
     definitions_version = models.CharField(_("rules version"), max_length=64, blank=True)
     routing_explanation = models.JSONField(_("routing explanation"), default=dict, blank=True)
     estimate_yuan = models.DecimalField(_("cost estimate (¥)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # A paid-service (out-of-warranty) repair done without a quote, on the office's record: when and why.
+    paid_service_waived_at = models.DateTimeField(_("paid service waived at"), null=True, blank=True)
+    paid_service_waiver_reason = models.CharField(_("paid service waiver reason"), max_length=300, blank=True)
     actual_cost_yuan = models.DecimalField(_("actual cost (¥)"), max_digits=12, decimal_places=2, null=True, blank=True)
     rating_timeliness = models.PositiveSmallIntegerField(_("timeliness rating"), null=True, blank=True)
     rating_attitude = models.PositiveSmallIntegerField(_("attitude rating"), null=True, blank=True)

@@ -16,8 +16,8 @@ from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
 from backend.core.errors import ValidationFailed
 from backend.workorders.access import access_order, orders_visible_to
+from backend.workorders.definitions import active_definitions
 from backend.workorders.models import SlaDeadline, TimelineEvent, WorkOrder
-from backend.workorders.rules import active_definitions
 from backend.workorders.states import OPEN_STATES
 
 MAX_PAGE = 100

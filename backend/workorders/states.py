@@ -1,6 +1,6 @@
 """The one state machine of a work order: its states, the transition table and who may take each step.
 
-Nothing outside ``backend.workorders.services.transitions`` assigns ``WorkOrder.state``.
+Nothing outside ``backend.workorders.lifecycle.machine`` assigns ``WorkOrder.state``.
 """
 
 from __future__ import annotations
@@ -75,16 +75,11 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     (S.REOPENED, S.CANCELLED): OFFICE,
 }
 
-TERMINAL = frozenset({S.CANCELLED, S.REJECTED})
 OPEN_STATES = frozenset(set(State) - {S.COMPLETED, S.CLOSED, S.CANCELLED, S.REJECTED})
 # A technician is at work on the order: a cost estimate or a quote to the owner makes it wait.
 WORKING_STATES = frozenset({S.ON_SITE, S.IN_PROGRESS})
 # Steps that need the acting technician to be the assignee.
 ASSIGNEE_ONLY_FROM = frozenset({S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, S.IN_PROGRESS, S.WAITING})
-
-
-def next_states(state: str) -> set[str]:
-    return {to for (frm, to) in ALLOWED if frm == state}
 
 
 # The homeowner sees a simpler timeline (parcel-style): internal state -> owner-facing label.

@@ -6,8 +6,9 @@ from celery import shared_task
 from django.utils import timezone
 
 from backend.core.failpoints import failpoint
-from backend.workorders import dispatch, sla
+from backend.workorders.dispatch import routing as dispatch
 from backend.workorders.models import GrabOffer
+from backend.workorders.sla import clocks as sla
 
 
 @shared_task(name="workorders.grab_offer_expire", acks_late=True, bind=True, max_retries=20)
@@ -50,7 +51,7 @@ def sla_fire_due() -> int:
 @shared_task(name="workorders.approval_timeouts")
 def approval_timeouts() -> int:
     """Run by beat: applies each due step timeout once (the revision check makes repeats no-ops)."""
-    from backend.workorders import approvals
+    from backend.workorders.approvals import estimates as approvals
 
     now = timezone.now()
     return sum(approvals.approval_timeout(approval_id=i, revision=r, now=now) for i, r in approvals.approvals_due(now=now))

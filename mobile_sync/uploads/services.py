@@ -24,7 +24,7 @@ from backend.core.errors import AppError, PayloadTooLarge
 from backend.workorders.access import access_order
 from backend.workorders.errors import UploadRejected
 from backend.workorders.models import Attachment
-from backend.workorders.photos import MAX_UPLOAD_BYTES
+from backend.workorders.records.photos import MAX_UPLOAD_BYTES
 from backend.workorders.services import attachment_add
 from mobile_sync.uploads import storage
 from mobile_sync.uploads.errors import (

@@ -108,7 +108,8 @@ CASES = [
 def _working(a) -> None:
     from django.utils import timezone
 
-    from backend.workorders.transitions import Actor, order_transition
+    from backend.workorders.actors import Actor
+    from backend.workorders.effects import order_transition
 
     for step in (State.ON_SITE, State.IN_PROGRESS):
         order_transition(order_id=a.order.id, actor=Actor(user=a.technician), to=step, now=timezone.now())
@@ -127,7 +128,7 @@ def _approval(action: str, body: dict) -> Scenario:
 
     from django.utils import timezone
 
-    from backend.workorders import approvals
+    from backend.workorders.approvals import estimates as approvals
 
     a, b = two_sides()
     _working(a)

@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from backend.accounts.models import DeviceToken, TechnicianProfile
+from backend.workorders.intake.numbering import format_number
 from backend.workorders.models import Attachment, Comment, PartUsage, TimelineEvent, WorkOrder
-from backend.workorders.numbering import format_number
 from mobile_sync.device_state import device_state_load
 from mobile_sync.models import SyncEvent
 from mobile_sync.tables import TABLES, TABLES_BY_NAME

@@ -17,9 +17,10 @@ from hypothesis.stateful import (
 )
 
 from backend.accounts.models import Team
+from backend.workorders.actors import Actor
+from backend.workorders.effects import order_transition
 from backend.workorders.models import Comment, TimelineEvent, WorkOrder
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 from mobile_sync.models import SyncEvent
 from mobile_sync.tables import SCOPE_STATES
 from tests.mobile_sync.helpers import Device, client_id

@@ -3,10 +3,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from backend.workorders import dispatch
+from backend.workorders.actors import Actor
+from backend.workorders.dispatch import routing as dispatch
+from backend.workorders.effects import order_transition
 from backend.workorders.models import Comment, PartUsage, TimelineEvent, WorkOrder
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 from mobile_sync.models import SyncEvent
 from mobile_sync.tables import ALL_TABLE_NAMES
 from tests.mobile_sync.helpers import Device, client_id
@@ -203,7 +204,7 @@ def test_nul_characters_in_pushed_text_are_dropped_instead_of_failing_the_batch(
 
 
 def test_an_owners_portal_message_reaches_the_technician_with_the_owners_name():
-    from backend.workorders.owner import OwnerIdentity, owner_message_add
+    from backend.workorders.owner.steps import OwnerIdentity, owner_message_add
     from tests.factories import OwnershipFactory
 
     a, _b = two_sides()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.workorders.models import Attachment
-from backend.workorders.photos import clean_upload
+from backend.workorders.records.photos import clean_upload
 from mobile_sync.uploads import storage
 from tests.mobile_sync_uploads.phone import random_jpeg, sha256
 

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from backend.workorders.models import Attachment, TimelineEvent
-from backend.workorders.photos import clean_upload
+from backend.workorders.records.photos import clean_upload
 from backend.workorders.services import attachment_add
 from mobile_sync.uploads import services, storage
 from mobile_sync.uploads.errors import UploadOffsetMismatch

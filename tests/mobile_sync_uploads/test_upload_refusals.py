@@ -8,7 +8,7 @@ import pytest
 
 from backend.accounts.roles import Role
 from backend.workorders.models import Attachment, TimelineEvent
-from backend.workorders.photos import MAX_UPLOAD_BYTES
+from backend.workorders.records.photos import MAX_UPLOAD_BYTES
 from mobile_sync.uploads import storage
 from mobile_sync.uploads.models import UploadSession
 from tests.factories import user_with_roles

@@ -75,7 +75,7 @@ def test_the_knowledge_base_page_lists_articles_by_category():
 
 
 def test_demo_articles_load_once_and_name_real_categories():
-    from backend.workorders.rules import active_definitions
+    from backend.workorders.definitions import active_definitions
     from owner_portal.demo import seed_articles
 
     assert seed_articles() == 8

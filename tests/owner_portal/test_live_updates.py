@@ -8,7 +8,8 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from backend.config.asgi import application
-from backend.workorders.transitions import Actor, order_transition
+from backend.workorders.actors import Actor
+from backend.workorders.effects import order_transition
 from tests.owner_portal.helpers import home_with_owner, verified_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from backend.core.errors import AppError, NotFound
 from backend.notifications.models import Delivery
-from backend.workorders import owner as owner_services
+from backend.workorders.actors import Actor
+from backend.workorders.effects import order_transition
 from backend.workorders.models import OwnerQuote, TimelineEvent, WorkOrder
-from backend.workorders.owner import OwnerIdentity
+from backend.workorders.owner import steps as owner_services
+from backend.workorders.owner.steps import OwnerIdentity
 from backend.workorders.services import comment_add
-from backend.workorders.transitions import Actor, order_transition
 from tests.owner_portal.helpers import home_with_owner
 
 pytestmark = pytest.mark.django_db

@@ -32,7 +32,7 @@ def test_an_owner_who_reports_in_english_gets_the_orders_text_messages_in_englis
 
     from backend.notifications import sms
     from backend.notifications.models import Delivery
-    from backend.workorders.owner import owner_reply_notify
+    from backend.workorders.live.owner_texts import owner_reply_notify
 
     home, _other = home_with_owner()
     client = verified_client(home)
@@ -55,7 +55,7 @@ def test_an_order_taken_without_a_language_texts_its_contact_in_the_default_lang
     from django.utils import timezone
 
     from backend.notifications.models import Delivery
-    from backend.workorders.owner import owner_reply_notify
+    from backend.workorders.live.owner_texts import owner_reply_notify
     from tests.workorders.factories import WorkOrderFactory
 
     order = WorkOrderFactory()

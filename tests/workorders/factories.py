@@ -3,8 +3,8 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from backend.workorders.intake.numbering import order_number_next
 from backend.workorders.models import Channel, Priority, WorkOrder
-from backend.workorders.numbering import order_number_next
 from backend.workorders.states import State
 from tests.factories import UnitFactory
 

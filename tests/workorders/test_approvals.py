@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, PermissionDenied
-from backend.workorders import approvals
+from backend.workorders.actors import Actor
+from backend.workorders.approvals import estimates as approvals
+from backend.workorders.effects import order_transition
 from backend.workorders.models import ApprovalInstance, Notification, TimelineEvent, WorkOrder
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 from tests.factories import user_with_roles
 from tests.workorders.world import two_sides
 

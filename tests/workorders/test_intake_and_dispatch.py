@@ -12,12 +12,12 @@ from django.utils import timezone
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, PermissionDenied
-from backend.workorders import dispatch
+from backend.workorders.actors import Actor
+from backend.workorders.dispatch import routing as dispatch
 from backend.workorders.errors import InvalidOrderInput
 from backend.workorders.models import Assignment, GrabOffer, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.services import order_intake
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor
 from tests.factories import TeamFactory, UnitFactory, user_with_roles
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -191,7 +191,7 @@ def test_dispatcher_override_needs_a_reason_and_is_on_the_timeline():
 
 @pytest.mark.django_db
 def test_routing_reads_a_teams_round_robin_cursor_only_when_asked():
-    from backend.workorders.dispatch import LockedCursors
+    from backend.workorders.dispatch.routing import LockedCursors
     from backend.workorders.models import RoutingCursor
     RoutingCursor.objects.create(team_code="public-area-team", cursor="someone")
     cursors = LockedCursors()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, connections
 
-from backend.workorders.numbering import order_number_next
+from backend.workorders.intake.numbering import order_number_next
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from backend.workorders import photos
 from backend.workorders.errors import UploadRejected
+from backend.workorders.records import photos as photos
 
 
 def jpeg_with_gps(width: int = 640, height: int = 480) -> bytes:

@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.accounts.roles import Role
-from backend.workorders import sla
+from backend.workorders.actors import Actor
+from backend.workorders.definitions import active_definitions
+from backend.workorders.effects import order_transition
 from backend.workorders.models import Notification, SlaAlert, SlaDeadline, TimelineEvent
-from backend.workorders.rules import active_definitions
 from backend.workorders.services import order_intake
+from backend.workorders.sla import clocks as sla
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition
 from tests.factories import TeamFactory, UnitFactory, user_with_roles
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from backend.accounts.roles import Role
 from backend.core.errors import PermissionDenied
+from backend.workorders.actors import Actor, system_actor
+from backend.workorders.effects import order_transition
 from backend.workorders.errors import InvalidTransition, NotAssignee, PreconditionFailed, ReopenWindowClosed
 from backend.workorders.models import TimelineEvent, WorkOrder
 from backend.workorders.states import ALLOWED, SYSTEM_STEPS, State
-from backend.workorders.transitions import Actor, order_transition, system_actor
 from tests.factories import user_with_roles
 from tests.workorders.factories import WorkOrderFactory
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
-from backend.workorders import dispatch
+from backend.workorders.actors import Actor
+from backend.workorders.dispatch import routing as dispatch
 from backend.workorders.services import order_intake
-from backend.workorders.transitions import Actor
 from tests.factories import ProjectFactory, TeamFactory, UnitFactory, user_with_roles
 
 

@@ -13,34 +13,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role
+from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.core.dates import business_date
 from backend.core.errors import Conflict
 from backend.properties.identity import mask_phone
 from backend.workorders.access import access_order, access_order_of_owner
-from backend.workorders.errors import InvalidOrderInput
-from backend.workorders.events import order_changed
-from backend.workorders.models import Comment, OwnerQuote, TimelineEvent, WarrantyVerdict, WorkOrder
+from backend.workorders.actors import Actor, system_actor
+from backend.workorders.effects import order_transition
+from backend.workorders.inputs import clean_slots, invalid
+from backend.workorders.lifecycle.timeline import Kind, event_add
+from backend.workorders.live.broadcast import order_announce
+from backend.workorders.live.owner_texts import owner_text
+from backend.workorders.models import Comment, OwnerQuote, WarrantyVerdict, WorkOrder
 from backend.workorders.states import ALLOWED, OPEN_STATES, WORKING_STATES, State, WaitingReason
-from backend.workorders.transitions import Actor, order_transition, system_actor
 
 MAX_MESSAGE = 1000
 RATING_ASPECTS = ("timeliness", "attitude", "quality")
-# Steps the owner hears about by text message, and the template of each.
-OWNER_SMS_STEPS: dict[str, str] = {
-    State.ACCEPTED: "order_accepted",
-    State.ASSIGNED: "technician_assigned",
-    State.EN_ROUTE: "technician_on_the_way",
-    State.COMPLETED: "order_completed",
-    State.CANCELLED: "order_cancelled",
-    State.REJECTED: "order_rejected",
-}
 
 
 @dataclass(frozen=True)
@@ -57,70 +52,27 @@ class OwnerIdentity:
         return Actor(owner_id=self.owner_id, label=label, extra_roles=frozenset({Role.HOMEOWNER}))
 
 
-def _invalid(field_name: str, reason: Any) -> InvalidOrderInput:
-    return InvalidOrderInput(details={"errors": [{"field": field_name, "reason": str(reason)}]})
-
-
-def _owner_order(identity: OwnerIdentity, order_id: Any, now: datetime) -> WorkOrder:
+def _owner_order(identity: OwnerIdentity, order_id: UUID, now: datetime) -> WorkOrder:
     return access_order_of_owner(owner_id=identity.owner_id, phone=identity.phone, order_id=order_id,
                                  today=business_date(now), for_update=True)
-
-
-def order_url(order: WorkOrder) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/portal/orders/{order.id}"
-
-
-# --- text messages to the owner
-
-
-def _sms(order: WorkOrder, template: str, key: str, now: datetime, **params: Any) -> None:
-    from backend.notifications.services import sms_send
-
-    if not order.contact_phone:
-        return
-    sms_send(phone=order.contact_phone, template=template, idempotency_key=f"owner:{order.id}:{key}", now=now,
-             language=order.contact_language or None,
-             params={"number": order.number, "url": order_url(order), **params})
-
-
-def owner_step_notify(*, order: WorkOrder, to: str, event_id: Any, now: datetime) -> None:
-    """Called by the state machine after each step: one text message per owner-visible step that has one."""
-    template = OWNER_SMS_STEPS.get(to)
-    if template is None:
-        return
-    params: dict[str, Any] = {}
-    if template == "technician_assigned":
-        technician = order.technician
-        if technician is None:
-            return
-        params = {"technician": technician.display_name or technician.get_username(),
-                  "technician_phone": mask_phone(technician.phone) if technician.phone else "-"}
-    _sms(order, template, f"event:{event_id}", now, **params)
 
 
 # --- the owner's own steps
 
 
-def owner_message_add(*, identity: OwnerIdentity, order_id: Any, body: str, now: datetime) -> Comment:
+def owner_message_add(*, identity: OwnerIdentity, order_id: UUID, body: str, now: datetime) -> Comment:
     """A message to customer service on the order's thread (owner-visible by nature)."""
     body = (body or "").strip()
     if not body or len(body) > MAX_MESSAGE:
-        raise _invalid("body", _("Write 1 to 1000 characters."))
+        raise invalid("body", _("Write 1 to 1000 characters."))
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
         comment = Comment.objects.create(order=order, author=None, author_owner_id=identity.owner_id, from_owner=True,
                                          body=body, owner_visible=True, created_at=now)
-        actor = identity.actor()
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.COMMENT, actor=None,
-                                     actor_label=actor.display()[:100], note=body, owner_visible=True,
-                                     data={"comment_id": str(comment.id), "from_owner": True}, created_at=now)
-        order_changed(order=order, kind="comment", now=now)
+        event = event_add(order=order, kind=Kind.COMMENT, actor=identity.actor(), note=body, owner_visible=True,
+                          data={"comment_id": str(comment.id), "from_owner": True}, now=now)
+        order_announce(order=order, kind="comment", now=now, event=event)
     return comment
-
-
-def owner_reply_notify(*, order: WorkOrder, comment_id: Any, now: datetime) -> None:
-    """The office answered on the owner's thread: tell the owner by text message."""
-    _sms(order, "message_reply", f"comment:{comment_id}", now)
 
 
 def _rating(name: str, value: Any) -> int:
@@ -129,18 +81,18 @@ def _rating(name: str, value: Any) -> int:
     except (TypeError, ValueError):
         number = 0
     if not 1 <= number <= 5:
-        raise _invalid(f"rating_{name}", _("Give 1 to 5 stars."))
+        raise invalid(f"rating_{name}", _("Give 1 to 5 stars."))
     return number
 
 
-def order_rate(*, identity: OwnerIdentity, order_id: Any, timeliness: Any, attitude: Any, quality: Any,
+def order_rate(*, identity: OwnerIdentity, order_id: UUID, timeliness: Any, attitude: Any, quality: Any,
                comment: str, now: datetime) -> WorkOrder:
     """The owner confirms the repair and rates it: completed → closed, with the three ratings."""
     values = {name: _rating(name, value) for name, value in
               zip(RATING_ASPECTS, (timeliness, attitude, quality), strict=True)}
     comment = (comment or "").strip()
     if len(comment) > MAX_MESSAGE:
-        raise _invalid("rating_comment", _("Write at most 1000 characters."))
+        raise invalid("rating_comment", _("Write at most 1000 characters."))
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
         if order.state != State.COMPLETED:
@@ -148,23 +100,23 @@ def order_rate(*, identity: OwnerIdentity, order_id: Any, timeliness: Any, attit
                            details={"state": order.state})
         changes: dict[str, Any] = {f"rating_{name}": value for name, value in values.items()}
         changes["rating_comment"] = comment
-        order = order_transition(order_id=order.id, actor=identity.actor(), to=State.CLOSED, now=now,
+        order = order_transition(order=order, actor=identity.actor(), to=State.CLOSED, now=now,
                                  note=comment, changes=changes, event_data={"rating": values})
     return order
 
 
-def order_reopen(*, identity: OwnerIdentity, order_id: Any, reason: str, now: datetime) -> WorkOrder:
+def order_reopen(*, identity: OwnerIdentity, order_id: UUID, reason: str, now: datetime) -> WorkOrder:
     """The problem came back: reopen within the window (``REOPEN_WINDOW_DAYS``) with a reason."""
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_MESSAGE:
-        raise _invalid("reason", _("Tell us what is still wrong (1 to 1000 characters)."))
+        raise invalid("reason", _("Tell us what is still wrong (1 to 1000 characters)."))
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
-        return order_transition(order_id=order.id, actor=identity.actor(), to=State.REOPENED, now=now, note=reason,
+        return order_transition(order=order, actor=identity.actor(), to=State.REOPENED, now=now, note=reason,
                                 event_data={"reason": reason, "by": "owner"})
 
 
-def order_owner_cancel(*, identity: OwnerIdentity, order_id: Any, reason: str, now: datetime) -> tuple[WorkOrder, bool]:
+def order_owner_cancel(*, identity: OwnerIdentity, order_id: UUID, reason: str, now: datetime) -> tuple[WorkOrder, bool]:
     """Cancels while nobody is on the way yet; later, records a cancellation request for the office.
 
     Returns (order, cancelled)."""
@@ -172,27 +124,24 @@ def order_owner_cancel(*, identity: OwnerIdentity, order_id: Any, reason: str, n
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
         if Role.HOMEOWNER in ALLOWED.get((order.state, State.CANCELLED), frozenset()):
-            order = order_transition(order_id=order.id, actor=identity.actor(), to=State.CANCELLED, now=now,
+            order = order_transition(order=order, actor=identity.actor(), to=State.CANCELLED, now=now,
                                      note=reason, event_data={"by": "owner"})
             return order, True
         if order.state not in OPEN_STATES:
             raise Conflict(_("This order can no longer be cancelled."), code="cannot_cancel",
                            details={"state": order.state})
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=None,
-                                     actor_label=identity.actor().display()[:100], note=reason, owner_visible=True,
-                                     data={"request": "cancel"}, created_at=now)
-        order_changed(order=order, kind="request", now=now)
+        event = event_add(order=order, kind=Kind.NOTE, actor=identity.actor(), note=reason, owner_visible=True,
+                          data={"request": "cancel"}, now=now)
+        order_announce(order=order, kind="request", now=now, event=event)
     return order, False
 
 
-def order_reschedule_request(*, identity: OwnerIdentity, order_id: Any, slots: list[dict[str, Any]], note: str,
+def order_reschedule_request(*, identity: OwnerIdentity, order_id: UUID, slots: list[dict[str, Any]], note: str,
                              now: datetime) -> WorkOrder:
     """New preferred visit slots from the owner; the office and the technician see them on the timeline."""
-    from backend.workorders.services import clean_slots
-
     clean = clean_slots(slots)
     if not clean:
-        raise _invalid("preferred_slots", _("Choose at least one time that suits you."))
+        raise invalid("preferred_slots", _("Choose at least one time that suits you."))
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
         if order.state not in OPEN_STATES:
@@ -200,11 +149,9 @@ def order_reschedule_request(*, identity: OwnerIdentity, order_id: Any, slots: l
                            details={"state": order.state})
         order.preferred_slots, order.updated_at, order.revision = clean, now, order.revision + 1
         order.save(update_fields=["preferred_slots", "updated_at", "revision"])
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.NOTE, actor=None,
-                                     actor_label=identity.actor().display()[:100], note=(note or "").strip()[:300],
-                                     owner_visible=True, data={"request": "reschedule", "slots": clean},
-                                     created_at=now)
-        order_changed(order=order, kind="request", now=now)
+        event = event_add(order=order, kind=Kind.NOTE, actor=identity.actor(), note=(note or "").strip()[:300],
+                          owner_visible=True, data={"request": "reschedule", "slots": clean}, now=now)
+        order_announce(order=order, kind="request", now=now, event=event)
     return order
 
 
@@ -213,7 +160,7 @@ def order_reschedule_request(*, identity: OwnerIdentity, order_id: Any, slots: l
 QUOTE_ROLES = (Role.TECHNICIAN, Role.DISPATCHER, Role.CUSTOMER_SERVICE, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 
 
-def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: datetime) -> OwnerQuote:
+def quote_send(*, actor: User, order_id: UUID, amount_yuan: Any, note: str, now: datetime) -> OwnerQuote:
     """Staff quote a paid repair to the owner; a working order waits for the owner's decision."""
     ensure_role(actor, QUOTE_ROLES)
     try:
@@ -221,7 +168,7 @@ def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: d
     except (InvalidOperation, ValueError):
         amount = Decimal(0)
     if amount <= 0 or amount > Decimal("1000000"):
-        raise _invalid("amount_yuan", _("Enter an amount above 0."))
+        raise invalid("amount_yuan", _("Enter an amount above 0."))
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
         if order.warranty_verdict != WarrantyVerdict.OUT:
@@ -233,22 +180,25 @@ def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: d
             status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
         quote = OwnerQuote.objects.create(order=order, amount_yuan=amount, note=(note or "").strip()[:500],
                                           created_by=actor, created_at=now)
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ESTIMATE, actor=actor,
-                                     actor_label=str(actor)[:100], note=quote.note, owner_visible=True,
-                                     data={"quote_id": str(quote.id), "amount_yuan": str(amount)}, created_at=now)
+        event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=quote.note, owner_visible=True,
+                          data={"quote_id": str(quote.id), "amount_yuan": str(amount)}, now=now)
+        order_announce(order=order, kind="quote", now=now, event=event)
         if order.state in WORKING_STATES:
-            order_transition(order_id=order.id, actor=Actor(user=actor), to=State.WAITING, now=now,
+            order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
                              note="waiting for the owner's decision on the quote",
                              changes={"waiting_reason": WaitingReason.OWNER}, event_data={"waiting_for": "quote"})
-        order_changed(order=order, kind="quote", now=now)
-        _sms(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
+        owner_text(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote
 
 
-def quote_decide(*, identity: OwnerIdentity, order_id: Any, quote_id: Any, accept: bool, reason: str,
+def quote_decide(*, identity: OwnerIdentity, order_id: UUID, quote_id: UUID | str, accept: bool, reason: str,
                  now: datetime) -> OwnerQuote:
     """The owner accepts or refuses the pending quote; once, whatever the number of clicks."""
     reason = (reason or "").strip()[:300]
+    try:
+        quote_id = UUID(str(quote_id))
+    except ValueError as exc:
+        raise invalid("quote_id", _("No such quote.")) from exc
     with transaction.atomic():
         order = _owner_order(identity, order_id, now)
         status = OwnerQuote.Status.ACCEPTED if accept else OwnerQuote.Status.REFUSED
@@ -256,18 +206,46 @@ def quote_decide(*, identity: OwnerIdentity, order_id: Any, quote_id: Any, accep
             status=status, decided_at=now, decision_reason=reason)
         quote = OwnerQuote.objects.filter(id=quote_id, order=order).first()
         if quote is None:
-            raise _invalid("quote_id", _("No such quote."))
+            raise invalid("quote_id", _("No such quote."))
         if not claimed:
             raise Conflict(_("This quote has already been answered."), code="quote_decided",
                            details={"status": quote.status})
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ESTIMATE, actor=None,
-                                     actor_label=identity.actor().display()[:100], note=reason, owner_visible=True,
-                                     data={"quote_id": str(quote.id), "amount_yuan": str(quote.amount_yuan),
-                                           "decision": status}, created_at=now)
+        event = event_add(order=order, kind=Kind.ESTIMATE, actor=identity.actor(), note=reason, owner_visible=True,
+                          data={"quote_id": str(quote.id), "amount_yuan": str(quote.amount_yuan),
+                                "decision": status}, now=now)
+        order_announce(order=order, kind="quote", now=now, event=event)
         if accept:
-            WorkOrder.objects.filter(id=order.id).update(estimate_yuan=quote.amount_yuan)
+            order.estimate_yuan = quote.amount_yuan
+            order.save(update_fields=["estimate_yuan"])
             if order.state == State.WAITING and order.waiting_reason == WaitingReason.OWNER:
-                order_transition(order_id=order.id, actor=system_actor("owner_quote"), to=State.IN_PROGRESS, now=now,
+                order_transition(order=order, actor=system_actor("owner_quote"), to=State.IN_PROGRESS, now=now,
                                  note="the owner accepted the quote", event_data={"quote": "accepted"})
-        order_changed(order=order, kind="quote", now=now)
     return quote
+
+
+WAIVER_ROLES = (Role.CUSTOMER_SERVICE, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
+
+
+def paid_service_waive(*, actor: User, order_id: UUID, reason: str, now: datetime) -> WorkOrder:
+    """The office does an out-of-warranty repair without charging (goodwill, a disputed verdict): on
+    record, with a reason, so that the order may be completed without an accepted quote."""
+    ensure_role(actor, WAIVER_ROLES)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 300:
+        raise invalid("reason", _("Give a reason (1 to 300 characters)."))
+    with transaction.atomic():
+        order = access_order(actor, order_id, for_update=True)
+        if order.warranty_verdict != WarrantyVerdict.OUT:
+            raise Conflict(_("Repairs in warranty are free for the owner: no quote is needed."),
+                           code="order_in_warranty", details={"warranty": order.warranty_verdict})
+        if order.state not in OPEN_STATES:
+            raise Conflict(code="order_closed", details={"state": order.state})
+        order.paid_service_waived_at, order.paid_service_waiver_reason = now, reason
+        order.updated_at, order.revision = now, order.revision + 1
+        order.save(update_fields=["paid_service_waived_at", "paid_service_waiver_reason", "updated_at", "revision"])
+        OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).update(
+            status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
+        event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=reason, owner_visible=True, now=now,
+                          data={"waiver": True})
+        order_announce(order=order, kind="quote", now=now, event=event)
+    return order

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from backend.accounts.models import Team, User
 from backend.core.failpoints import failpoint
-from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, TimelineEvent, WorkOrder
-from backend.workorders.rules import active_definitions
+from backend.workorders.definitions import active_definitions
+from backend.workorders.lifecycle.timeline import Kind, event_add
+from backend.workorders.live.broadcast import order_announce
+from backend.workorders.live.inbox import notify_users
+from backend.workorders.models import SlaAlert, SlaClockEvent, SlaDeadline, WorkOrder
 from backend.workorders.states import State, WaitingReason
 from workflows.sla import AlertInstant, SlaEvent, SlaSchedule, TargetClock, compute_schedule
-
-if TYPE_CHECKING:
-    from backend.workorders.writes import OrderWrites
 
 logger = logging.getLogger("anxin.sla")
 
@@ -33,14 +33,8 @@ PAUSE_REASONS: dict[str, str] = {WaitingReason.OWNER: "waiting_owner", WaitingRe
 STOPPED_STATES = frozenset({State.CANCELLED, State.REJECTED})
 
 
-def _record(order: WorkOrder, kind: str, now: datetime, writes: OrderWrites | None = None,
-            **fields: Any) -> SlaClockEvent:
-    row = SlaClockEvent(order=order, kind=kind, at=now, **fields)
-    if writes is None:
-        row.save(force_insert=True)
-    else:
-        writes.clock_new.append(row)
-    return row
+def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> SlaClockEvent:
+    return SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
 
 
 def _history(order: WorkOrder) -> list[SlaClockEvent]:
@@ -48,40 +42,26 @@ def _history(order: WorkOrder) -> list[SlaClockEvent]:
     return list(SlaClockEvent.objects.filter(order=order).order_by("at", "id"))
 
 
-def _known_history(order: WorkOrder, writes: OrderWrites | None) -> list[SlaClockEvent]:
-    if writes is None:
-        return _history(order)
-    if writes.clock_history is None:
-        writes.clock_history = _history(order)
-    return writes.clock_history
-
-
-def sla_start(*, order: WorkOrder, now: datetime, writes: OrderWrites | None = None) -> None:
-    started = _record(order, "started", now, writes, category_code=order.category_code, priority=order.priority)
-    if writes is None:
-        sla_recompute(order=order, now=now, history=[started])
-        return
-    _known_history(order, writes).append(started)
-    writes.sla_recompute_at = now
+def sla_start(*, order: WorkOrder, now: datetime) -> None:
+    """Starts the clocks of a new order: its first clock event and its first schedule."""
+    started = _record(order, "started", now, category_code=order.category_code, priority=order.priority)
+    sla_recompute(order=order, now=now, history=[started])
 
 
 def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
     return SlaClockEvent.objects.filter(order=order).order_by("-at", "-id").values_list("at", flat=True).first()
 
 
-def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime,
-                      writes: OrderWrites | None = None) -> None:
-    """Called by the state machine for every step; turns steps into clock events.
-
-    With ``writes``, the clock events are queued there and the schedule is computed once when it
-    is flushed, from the whole history (the order's steps in one transaction need one schedule)."""
-    history = _known_history(order, writes)
+def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> None:
+    """Run after every step of the state machine: turns the step into clock events and stores the
+    new schedule (or stops the clocks of a cancelled or rejected order)."""
+    history = _history(order)
     if history and now < history[-1].at:
         now = history[-1].at  # clock events never go backwards (an offline step may carry an earlier device time)
     if not any(e.kind == "started" for e in history):
         # An order that did not come through intake (imported, created by hand) starts its clocks
         # when it was created.
-        history.insert(0, _record(order, "started", order.created_at, writes, category_code=order.category_code,
+        history.insert(0, _record(order, "started", order.created_at, category_code=order.category_code,
                                   priority=order.priority))
     paused, resolved, responded = _clock_state(history)
     kinds: list[tuple[str, dict[str, Any]]] = []
@@ -99,13 +79,8 @@ def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime,
         kinds.append(("resolved", {}))
     if to == State.REOPENED and resolved:
         kinds.append(("reopened", {}))
-    history += [_record(order, kind, now, writes, **fields) for kind, fields in kinds]
-    if writes is not None:
-        if to in STOPPED_STATES:
-            writes.sla_stop_at = now
-        elif kinds:
-            writes.sla_recompute_at = now
-    elif to in STOPPED_STATES:
+    history += [_record(order, kind, now, **fields) for kind, fields in kinds]
+    if to in STOPPED_STATES:
         sla_stop(order=order, now=now)
     elif kinds:
         sla_recompute(order=order, now=now, history=history)
@@ -150,14 +125,6 @@ def _deadline_row(order: WorkOrder, policy_code: str, clock: TargetClock) -> Sla
 def _alert_row(order: WorkOrder, alert: AlertInstant) -> SlaAlert:
     return SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target, level=alert.level,
                     notify=alert.notify, due_at=alert.at)
-
-
-def sla_fresh_schedule(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> list[Any]:
-    """The deadline and alert rows of an order created in the caller's open transaction (it has none
-    yet), for the caller to insert: nothing is read first."""
-    schedule = _schedule(order, now, history)
-    return [*(_deadline_row(order, schedule.policy_code, clock) for clock in schedule.clocks),
-            *(_alert_row(order, alert) for alert in schedule.alerts)]
 
 
 def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
@@ -241,14 +208,13 @@ def sla_alert_fire(*, alert_id: int, now: datetime) -> bool:
         if alert.level in {"breach", "escalation"}:
             SlaDeadline.objects.filter(order=order, cycle=alert.cycle, target=alert.target,
                                        breached_at__isnull=True).update(breached_at=now)
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.SLA, actor_label="sla",
-                                     note=f"{alert.target} {alert.level}",
-                                     data={"key": alert.key, "notify": alert.notify, "recipients": alert.recipients},
-                                     created_at=now)
+        event = event_add(order=order, kind=Kind.SLA, label="sla", note=f"{alert.target} {alert.level}", now=now,
+                  data={"key": alert.key, "target": alert.target, "level": alert.level, "notify": alert.notify,
+                        "recipients": alert.recipients})
+        order_announce(order=order, kind="sla", now=now, event=event)
         from backend.notifications.services import notification_publish
-        from backend.workorders.notifications import notify_users
 
-        notify_users(user_ids=alert.recipients, template="sla_alert",
+        notify_users(user_ids=alert.recipients, template="sla_alert", now=now,
                      context={"order": order.number, "target": alert.target, "level": alert.level})
         notification_publish(event_type="sla.alert", idempotency_key=f"sla.alert:{alert.id}", now=now,
                              payload={"order_id": str(order.id), "number": order.number, "target": alert.target,

@@ -7,41 +7,41 @@ row, the stored explanation, a grab offer with its countdown task.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from uuid import UUID
 
-from django.db import connection, transaction
+from celery import current_app
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role, has_role
 from backend.accounts.models import Team, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, ValidationFailed
-from backend.core.querycache import CompiledQuery
 from backend.workorders.access import access_order
+from backend.workorders.actors import Actor, system_actor
+from backend.workorders.definitions import active_definitions, to_jsonable
+from backend.workorders.effects import order_transition
 from backend.workorders.errors import InvalidTransition
-from backend.workorders.events import group_for_technician, send_after_commit
-from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, TimelineEvent, WorkOrder
-from backend.workorders.rules import active_definitions, to_jsonable
+from backend.workorders.lifecycle.timeline import Kind, event_add
+from backend.workorders.live.broadcast import group_for_technician, order_announce, send_after_commit
+from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, WorkOrder
 from backend.workorders.states import OPEN_STATES, State
-from backend.workorders.transitions import Actor, order_transition, system_actor
-from backend.workorders.writes import event_record, order_save
 from workflows.errors import GrabError
 from workflows.routing import GrabOffer as EngineOffer
 from workflows.routing import OrderFacts, RoutingDecision, accept_grab, expire_grab, route
 from workflows.strategies import Candidate, Requirements
 
-if TYPE_CHECKING:
-    from backend.workorders.writes import OrderWrites
-
 # The engine's channel vocabulary for the app's channels.
 ENGINE_CHANNELS = {"qr": "qr", "phone": "phone", "walk_in": "walk_in", "wecom": "wecom",
                    "handover_inspection": "handover", "technician_found": "staff"}
+GRAB_EXPIRE_TASK = "workorders.grab_offer_expire"
 ASSIGNABLE_FROM = frozenset({State.SUBMITTED, State.ACCEPTED, State.REOPENED})
 REASSIGNABLE = frozenset({State.ASSIGNED, State.EN_ROUTE})
 
@@ -52,14 +52,8 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
     return (float(lat), float(lon))
 
 
-# What the owner's text message says about the technician an order goes to (owner.owner_step_notify).
-CONTACT_FIELDS = ("username", "display_name", "phone")
-
-
-@functools.lru_cache(maxsize=256)
-def _team_snapshot_query(team_code: str) -> CompiledQuery:
-    """The snapshot's SELECT for one team, built once per process and compiled once per database
-    connection alias (see ``CompiledQuery``)."""
+def _team_snapshot_rows(team_code: str) -> list[tuple[Any, ...]]:
+    """The team's active technicians with what routing weighs, in one query."""
     # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
     open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
                  .values("technician_id").annotate(n=Count("*")).values("n"))
@@ -67,14 +61,13 @@ def _team_snapshot_query(team_code: str) -> CompiledQuery:
     # started_at) index however many assignments the technician has had.
     last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
                      .values("started_at")[:1])
-    return CompiledQuery.of(
+    return list(
         TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
         .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
         .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
         .order_by("user_id")
         .values_list("user__teams__id", "user_id", "skills", "on_duty", "open_load", "last_latitude",
-                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at",
-                     *(f"user__{name}" for name in CONTACT_FIELDS))
+                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at")
     )
 
 
@@ -82,28 +75,19 @@ def _team_snapshot_query(team_code: str) -> CompiledQuery:
 class TeamSnapshot:
     team_id: Any  # None when the team has no technicians
     candidates: list[Candidate]
-    # Each technician's user row with only its contact fields loaded (the rest deferred), by id.
-    contacts: dict[str, User]
-
-
-def _partial_user(values: dict[str, Any]) -> User:
-    """A user loaded with only these fields, the others deferred (as ``.only()`` loads it)."""
-    names = [field.attname for field in User._meta.concrete_fields if field.attname in values]
-    return User.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def _team_snapshot(team_code: str) -> TeamSnapshot:
-    """The team's technicians as routing sees them now, in one query."""
-    rows = _team_snapshot_query(team_code).rows(connection.alias)
+    """The team's technicians as routing sees them now."""
     team_ids = set()
-    candidates, contacts = [], {}
-    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at, *contact in rows:
+    candidates = []
+    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at in \
+            _team_snapshot_rows(team_code):
         team_ids.add(team_id)
         candidates.append(Candidate(id=str(user_id), skills=dict(skills), on_duty=on_duty, open_load=load,
                                     position=_position(last_lat, last_lon) or _position(base_lat, base_lon),
                                     last_assigned_at=last_at))
-        contacts[str(user_id)] = _partial_user(dict(zip(("id", *CONTACT_FIELDS), (user_id, *contact), strict=True)))
-    return TeamSnapshot(team_id=team_ids.pop() if team_ids else None, candidates=candidates, contacts=contacts)
+    return TeamSnapshot(team_id=team_ids.pop() if team_ids else None, candidates=candidates)
 
 
 def candidates_snapshot(*, team_code: str) -> list[Candidate]:
@@ -125,52 +109,44 @@ def order_facts(order: WorkOrder) -> OrderFacts:
     )
 
 
-def _record_assignment(*, order: WorkOrder, team_id: Any, technician_id: Any, method: str, reason: str,
-                       by: User | None, now: datetime, writes: OrderWrites | None = None) -> None:
-    if writes is None or not writes.new:  # a new order has no assignment to close
-        Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
-    row = Assignment(order=order, team_id=team_id, technician_id=technician_id, method=method, reason=reason[:300],
-                     assigned_by=by, started_at=now)
-    if writes is None:
-        row.save(force_insert=True)
-    else:
-        writes.rows.append(row)
+def _record_assignment(*, order: WorkOrder, team_id: Any, technician_id: UUID, method: str, reason: str,
+                       by: User | None, now: datetime) -> None:
+    Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
+    Assignment.objects.create(order=order, team_id=team_id, technician_id=technician_id, method=method,
+                              reason=reason[:300], assigned_by=by, started_at=now)
 
 
 def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_id: Any, method: str,
                     reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None,
-                    also: dict[str, Any] | None = None, writes: OrderWrites | None = None) -> WorkOrder:
-    """Gives a locked (or just created) order to a technician through the state machine; ``also``
-    are more fields the same step sets (routing's explanation)."""
+                    also: dict[str, Any] | None = None) -> WorkOrder:
+    """Gives a locked order to a technician through the state machine; ``also`` are more fields
+    the same step sets (routing's explanation)."""
     technician_id = uuid.UUID(str(technician_id))  # the engine speaks in text ids
     changes: dict[str, Any] = {"technician_id": technician_id, **(also or {})}
     if team_id is not None:
         changes["team_id"] = team_id
     if order.state in REASSIGNABLE:
         if order.state == State.EN_ROUTE:
-            order_transition(order=order, writes=writes, actor=actor, to=State.ACCEPTED, now=now, note=reason)
+            order_transition(order=order, actor=actor, to=State.ACCEPTED, now=now, note=reason)
         else:
             # Same state, new holder: an assignment event, not a state change.
             for name, value in changes.items():
                 setattr(order, name, value)
             order.updated_at = now
             order.revision += 1
-            order_save(order, {"technician", "team", "updated_at", "revision",
-                               *(name.removesuffix("_id") for name in changes)}, writes)
-            event_record(order, writes, kind=TimelineEvent.Kind.ASSIGNMENT, actor=actor.user,
-                         actor_label=actor.display()[:100], note=note or reason,
-                         data={"technician_id": str(technician_id), "method": method, **(data or {})},
-                         created_at=now, owner_visible=True)
+            order.save(update_fields=sorted({"technician", "team", "updated_at", "revision",
+                                             *(name.removesuffix("_id") for name in changes)}))
+            event = event_add(order=order, kind=Kind.ASSIGNMENT, actor=actor, note=note or reason, now=now,
+                              data={"technician_id": str(technician_id), "method": method, **(data or {})},
+                              owner_visible=True)
             _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method,
-                               reason=reason, by=actor.user, now=now, writes=writes)
-            from backend.workorders.events import order_changed
-
-            order_changed(order=order, kind="assignment", now=now, writes=writes)
+                               reason=reason, by=actor.user, now=now)
+            order_announce(order=order, kind="assignment", now=now, event=event)
             return order
-    order = order_transition(order=order, writes=writes, actor=actor, to=State.ASSIGNED, now=now,
-                             note=note or reason, changes=changes, event_data={"method": method, **(data or {})})
+    order = order_transition(order=order, actor=actor, to=State.ASSIGNED, now=now, note=note or reason,
+                             changes=changes, event_data={"method": method, **(data or {})})
     _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method, reason=reason,
-                       by=actor.user, now=now, writes=writes)
+                       by=actor.user, now=now)
     return order
 
 
@@ -199,16 +175,16 @@ def _store_cursor(decision: RoutingDecision) -> None:
         RoutingCursor.objects.update_or_create(team_code=decision.cursor_key, defaults={"cursor": decision.cursor})
 
 
-def order_route(*, order_id: Any, now: datetime) -> WorkOrder:
+def order_route(*, order_id: UUID, now: datetime) -> WorkOrder:
     """Runs the routing rules for an order waiting for an assignee and applies the decision."""
     with transaction.atomic():
         order = WorkOrder.objects.select_for_update(of=("self",)).select_related("project", "building").get(id=order_id)
         return order_route_held(order=order, now=now)
 
 
-def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | None = None) -> WorkOrder:
+def order_route_held(*, order: WorkOrder, now: datetime) -> WorkOrder:
     """``order_route`` for an order the caller holds in its open transaction (locked, or just created
-    by it), its project and building loaded; with ``writes``, the rows are queued there."""
+    by it), its project and building loaded."""
     if order.state not in ASSIGNABLE_FROM:
         raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
     snapshots: list[TeamSnapshot] = []
@@ -234,21 +210,17 @@ def order_route_held(*, order: WorkOrder, now: datetime, writes: OrderWrites | N
         # The explanation is stored by the assignment step itself (one write of the order row).
         order = _apply_assignee(order=order, actor=system_actor("routing"), team_id=team_id,
                                 technician_id=decision.assignee, method=Assignment.Method.ROUTING,
-                                reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now, also=routed,
-                                writes=writes)
-        contact = snapshot.contacts.get(decision.assignee) if snapshot else None
-        if contact is not None and contact.pk == order.technician_id:
-            order.technician = contact  # the owner's text message names them without reading the user again
+                                reason=f"{decision.rule_code}: {decision.applied_strategy}", now=now, also=routed)
         return order
     for name, value in routed.items():
         setattr(order, name, value)
-    order_save(order, ["routing_explanation", "definitions_version", "team"], writes)
+    order.save(update_fields=["routing_explanation", "definitions_version", "team"])
     if decision.offer is not None:
-        _open_offer(order=order, offer=decision.offer, now=now, writes=writes)
+        _open_offer(order=order, offer=decision.offer, now=now)
     return order
 
 
-def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime, writes: OrderWrites | None = None) -> GrabOffer:
+def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime) -> GrabOffer:
     row = GrabOffer.objects.create(
         order=order, team_code=offer.team, rule_code=offer.rule_code, rule_name=offer.rule_name,
         candidate_ids=list(offer.candidate_ids), required_skills=dict(offer.requirements.skills),
@@ -256,16 +228,16 @@ def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime, writes: 
         fallback=offer.fallback, definitions_version=offer.definitions_version, offered_at=offer.offered_at,
         expires_at=offer.expires_at,
     )
-    event_record(order, writes, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing", note="grab pool",
-                 data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
-                       "expires_at": offer.expires_at.isoformat()}, created_at=now)
+    event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note="grab pool", now=now,
+              data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
+                    "expires_at": offer.expires_at.isoformat()})
     message = {"type": "grab.offered", "offer_id": str(row.id), "order_id": str(order.id), "number": order.number,
                "category": order.category_code, "priority": order.priority, "expires_at": row.expires_at.isoformat()}
     send_after_commit([group_for_technician(cid) for cid in offer.candidate_ids], message)
     countdown = max(0.0, (offer.expires_at - now).total_seconds())
-    from backend.workorders.tasks import grab_offer_expire
-
-    transaction.on_commit(lambda: grab_offer_expire.apply_async(args=[str(row.id)], countdown=countdown + 0.5))
+    # By the task's name: the tasks module sits above this one (it calls these services).
+    transaction.on_commit(lambda: current_app.send_task(GRAB_EXPIRE_TASK, args=[str(row.id)],
+                                                        countdown=countdown + 0.5))
     return row
 
 
@@ -279,7 +251,7 @@ def _engine_offer(row: GrabOffer, site: tuple[float, float] | None) -> EngineOff
     )
 
 
-def order_grab(*, actor: User, order_id: Any, now: datetime) -> WorkOrder:
+def order_grab(*, actor: User, order_id: UUID, now: datetime) -> WorkOrder:
     """A technician grabs an offered order. The first committed grab wins; the others get 409."""
     ensure_role(actor, [Role.TECHNICIAN])
     with transaction.atomic():
@@ -300,7 +272,7 @@ def order_grab(*, actor: User, order_id: Any, now: datetime) -> WorkOrder:
                                technician_id=actor.id, method=Assignment.Method.GRAB, reason="grab pool", now=now)
 
 
-def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
+def grab_offer_expire(*, offer_id: UUID | str, now: datetime) -> WorkOrder | None:
     """Nobody grabbed in time: claim the offer (once, whatever the retries) and apply its fallback."""
     with transaction.atomic():
         claimed = GrabOffer.objects.filter(id=offer_id, status=GrabOffer.Status.OPEN, expires_at__lte=now).update(
@@ -317,9 +289,8 @@ def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
                                cursor=cursor_row.cursor if cursor_row else None)
         _store_cursor(decision)
         if decision.assignee is None:
-            TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ASSIGNMENT, actor_label="routing",
-                                         note="grab pool expired; nobody eligible",
-                                         data=to_jsonable(decision.explanation), created_at=now)
+            event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note="grab pool expired; nobody eligible",
+                      data=to_jsonable(decision.explanation), now=now)
             return order
         team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
         return _apply_assignee(order=order, actor=system_actor("grab_fallback"), team_id=team_id,
@@ -328,11 +299,11 @@ def grab_offer_expire(*, offer_id: Any, now: datetime) -> WorkOrder | None:
                                data={"explanation": decision.explanation.summary()})
 
 
-def order_assign(*, actor: User, order_id: Any, technician_id: Any, reason: str, now: datetime) -> WorkOrder:
+def order_assign(*, actor: User, order_id: UUID, technician_id: UUID, reason: str, now: datetime) -> WorkOrder:
     """A dispatcher assigns or reassigns an order, overriding routing; the reason goes on the timeline."""
     ensure_role(actor, [Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR])
     if not reason.strip():
-        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": "required"}]})
+        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": str(_("Give a reason."))}]})
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
         technician = User.objects.filter(id=technician_id, is_active=True).first()

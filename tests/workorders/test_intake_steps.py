@@ -1,4 +1,4 @@
-"""An intake queues the rows of its steps and writes them together: the same rows, fewer statements."""
+"""An intake takes its steps through the same services as any caller: their rows, events and announcements."""
 
 from __future__ import annotations
 
@@ -14,8 +14,13 @@ from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
 from backend.notifications.models import Delivery
 from backend.properties.identity import mask_phone
-from backend.workorders import dispatch, events, sla
+from backend.workorders.actors import Actor, system_actor
+from backend.workorders.dispatch import routing as dispatch
+from backend.workorders.effects import order_transition
 from backend.workorders.errors import InvalidOrderInput
+from backend.workorders.intake import order as intake_order
+from backend.workorders.intake.numbering import order_number_next
+from backend.workorders.live import broadcast as events
 from backend.workorders.models import (
     RoutingCursor,
     SlaAlert,
@@ -24,11 +29,9 @@ from backend.workorders.models import (
     TimelineEvent,
     WorkOrder,
 )
-from backend.workorders.numbering import order_number_next
 from backend.workorders.services import order_intake
+from backend.workorders.sla import clocks as sla
 from backend.workorders.states import State
-from backend.workorders.transitions import Actor, order_transition, system_actor
-from backend.workorders.writes import order_writes
 from tests.factories import TeamFactory, UnitFactory, user_with_roles
 from tests.notifications.factories import WebhookEndpointFactory
 
@@ -54,7 +57,7 @@ def intake(**kwargs):
     return order_intake(actor=Actor(user=user_with_roles(Role.CUSTOMER_SERVICE)), **params).order
 
 
-def test_an_assigned_intake_writes_each_steps_event_in_order_and_announces_each_with_its_own_seq(
+def test_an_assigned_intake_writes_each_steps_event_and_announces_the_committed_state(
         plumber, django_capture_on_commit_callbacks, monkeypatch):
     WebhookEndpointFactory(event_types=["order.changed"])
     sent: list = []
@@ -68,15 +71,16 @@ def test_an_assigned_intake_writes_each_steps_event_in_order_and_announces_each_
         ("created", "", State.SUBMITTED), ("state", State.SUBMITTED, State.ASSIGNED)]
     assert timeline[1].actor_label == "routing" and timeline[1].data["method"] == "routing"
     messages = [message for _groups, message in sent]
+    # Built after the commit: every message carries the order as committed, never an earlier step's copy.
     assert [(m["kind"], m["state"], m["revision"], m["seq"]) for m in messages] == [
-        ("created", State.SUBMITTED, 1, timeline[0].id), ("state", State.ASSIGNED, 2, timeline[1].id)]
-    # One webhook delivery per announced step, keyed by the step's event, as when written one by one.
+        ("created", State.ASSIGNED, 2, timeline[1].id), ("state", State.ASSIGNED, 2, timeline[1].id)]
+    # One webhook delivery per announced step, keyed by the step's event.
     keys = set(Delivery.objects.filter(event_type="order.changed").values_list("idempotency_key", flat=True))
     assert keys == {f"order.changed:{order.id}:{timeline[0].id}", f"order.changed:{order.id}:{timeline[1].id}"}
     # The owner's text message about the assignment is keyed by the assignment's event too.
     sms = Delivery.objects.get(event_type="sms.technician_assigned")
     assert sms.idempotency_key == f"owner:{order.id}:event:{timeline[1].id}"
-    # It names the technician routing chose, from the snapshot routing read.
+    # It names the technician routing chose.
     assert sms.payload["params"]["technician"] == "李师傅"
     assert sms.payload["params"]["technician_phone"] == mask_phone("+8613912345678") == "139****5678"
     # The routing explanation is stored by the assignment step itself.
@@ -94,8 +98,10 @@ def test_an_intake_stores_the_schedule_the_clock_history_gives_and_a_recompute_c
     assert deadlines["response"].status == "met" and deadlines["response"].met_at == WEDNESDAY_10
     assert deadlines["arrival"].status == "running"
     alerts = {a.key: (a.due_at, a.sent_at) for a in SlaAlert.objects.filter(order=order)}
-    assert alerts and not any(key.startswith("c1:response:") for key in alerts)
-    assert all(sent_at is None and due_at is not None for due_at, sent_at in alerts.values())
+    # The response was met at once: its rungs are withdrawn (never due), the others wait.
+    assert all(due_at is None for key, (due_at, _sent) in alerts.items() if key.startswith("c1:response:"))
+    assert all(sent_at is None and due_at is not None for key, (due_at, sent_at) in alerts.items()
+               if not key.startswith("c1:response:"))
 
     before = list(SlaDeadline.objects.filter(order=order).order_by("id").values())
     sla.sla_recompute(order=order, now=WEDNESDAY_10)  # from the stored events, the one-by-one way
@@ -115,42 +121,22 @@ def test_the_alerts_of_an_intake_fire_exactly_once(plumber):
 def test_an_assigned_intake_is_one_transaction_of_a_bounded_number_of_statements(plumber):
     unit = UnitFactory()
     agent = user_with_roles(Role.CUSTOMER_SERVICE)
-    # The agent's roles, the unit, the transaction (a savepoint inside the test's) with: duplicates,
-    # number, routing snapshot, then every new row together (the order with its final values, the
-    # assignment, clock events, deadlines, alerts, timeline events); the webhook targets of both
-    # announcements, read once (and no delivery to write without a target); the owner's text
-    # message about the assignment (the SMS delivery's one INSERT ... ON CONFLICT DO NOTHING; the
-    # technician's name and phone come with the routing snapshot). It was 57 when each step wrote its own rows, 29 while each announcement
-    # looked its targets up and the SMS used get_or_create, 17 while each table had its own INSERT,
-    # the order was inserted and then updated by its assignment and the SMS read the technician.
+    # The agent's roles, the unit; in the transaction: duplicates, the number, the order, its created
+    # event, the clocks (started, schedule), the routing snapshot, the assigned step (its event, clock
+    # event and schedule, webhook targets, the owner's text), the assignment row.
     with CaptureQueriesContext(connection) as queries:
         order = order_intake(actor=Actor(user=agent), channel="phone", category_code="drainage",
                              description="厨房下水道堵塞", contact_name="张女士", contact_phone="13800138000",
                              now=WEDNESDAY_10, unit_id=unit.id).order
     assert order.state == State.ASSIGNED
-    # On PostgreSQL the new rows of the six tables are one statement; elsewhere one per table.
-    assert len(queries) <= (10 if connection.vendor == "postgresql" else 15), [q["sql"][:80] for q in queries]
-
-
-def test_an_intake_writes_the_order_row_once_with_its_final_values(plumber):
-    with CaptureQueriesContext(connection) as queries:
-        order = intake()
-    order_writes_sql = [q["sql"] for q in queries if '"workorders_workorder"' in q["sql"]
-                        and not q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(order_writes_sql) == 1 and "INSERT" in order_writes_sql[0].upper(), order_writes_sql
-    stored = WorkOrder.objects.get(id=order.id)
-    assert (stored.state, stored.technician_id, stored.revision) == (State.ASSIGNED, plumber.id, 2)
-    assert stored.team.code == "plumbing-team" and stored.routing_explanation["rule"] == "plumbing"
-    # The instance the intake returns is the saved row: saving it again updates it.
-    order.save()
-    assert WorkOrder.objects.filter(number=order.number).count() == 1
+    assert len(queries) <= 40, [q["sql"][:80] for q in queries]
 
 
 def test_an_intake_that_fails_while_routing_leaves_no_row(plumber, monkeypatch):
     def broken(**_kwargs):
         raise RuntimeError("routing failed")
 
-    monkeypatch.setattr(dispatch, "order_route_held", broken)
+    monkeypatch.setattr(intake_order, "order_route_held", broken)
     before = WorkOrder.objects.count()
     with pytest.raises(RuntimeError):
         intake()
@@ -178,23 +164,20 @@ def test_order_numbers_are_claimed_with_one_statement(django_assert_num_queries)
     assert (first, second) == ("WX20261125-0001", "WX20261125-0002")
 
 
-def test_a_held_order_is_changed_only_through_its_own_writes(plumber):
-    one, other = intake(route_now=False), intake(route_now=False)
-    with transaction.atomic(), order_writes(one) as writes, pytest.raises(ValueError):
-        order_transition(order=other, writes=writes, actor=system_actor("routing"), to=State.ACCEPTED,
-                         now=WEDNESDAY_10)
-    assert WorkOrder.objects.get(id=other.id).state == State.SUBMITTED
+@pytest.mark.django_db(transaction=True)
+def test_a_held_order_is_changed_only_inside_the_transaction_that_holds_it(plumber):
+    order = intake(route_now=False)
+    with pytest.raises(RuntimeError):
+        order_transition(order=order, actor=system_actor("routing"), to=State.ACCEPTED, now=WEDNESDAY_10)
+    assert WorkOrder.objects.get(id=order.id).state == State.SUBMITTED
 
 
-def test_queued_rows_reach_the_database_when_the_block_ends(plumber):
+def test_a_step_on_a_held_order_changes_that_copy_and_the_clocks_know_it(plumber):
     order = intake(route_now=False)
     with transaction.atomic():
         locked = WorkOrder.objects.select_for_update().get(id=order.id)
-        with order_writes(locked) as writes:
-            order_transition(writes=writes, actor=system_actor("routing"), to=State.ACCEPTED, now=WEDNESDAY_10)
-            assert not TimelineEvent.objects.filter(order=order, kind="state").exists()
-        assert TimelineEvent.objects.filter(order=order, kind="state", to_state=State.ACCEPTED).exists()
-    # The clocks know the response, read from the stored history (the order was not new).
+        returned = order_transition(order=locked, actor=system_actor("routing"), to=State.ACCEPTED, now=WEDNESDAY_10)
+        assert returned is locked and locked.state == State.ACCEPTED and locked.revision == 2
     assert list(SlaClockEvent.objects.filter(order=order).order_by("id").values_list("kind", flat=True)) == [
         "started", "responded"]
     assert SlaDeadline.objects.get(order=order, target="response").status == "met"

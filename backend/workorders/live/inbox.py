@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
-from backend.workorders.events import send_after_commit
+from backend.workorders.live.broadcast import group_for_user, send_after_commit
 from backend.workorders.models import Notification
 
 
-def group_for_user(user_id: Any) -> str:
-    return f"user.{user_id}"
-
-
-def notify_users(*, user_ids: list[str], template: str, context: dict[str, Any]) -> list[Notification]:
-    now = timezone.now()
+def notify_users(*, user_ids: list[str], template: str, context: dict[str, Any], now: datetime) -> list[Notification]:
     rows = Notification.objects.bulk_create(
         [Notification(user_id=uid, template=template, context=context, created_at=now) for uid in user_ids]
     )

@@ -13,21 +13,25 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role
 from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.workorders.access import access_order
-from backend.workorders.events import order_changed
-from backend.workorders.models import ApprovalInstance, ApprovalPending, TimelineEvent, WorkOrder
-from backend.workorders.notifications import notify_users
-from backend.workorders.rules import active_definitions
+from backend.workorders.actors import Actor, system_actor
+from backend.workorders.definitions import active_definitions
+from backend.workorders.effects import order_transition
+from backend.workorders.lifecycle.timeline import Kind, event_add
+from backend.workorders.live.broadcast import order_announce
+from backend.workorders.live.inbox import notify_users
+from backend.workorders.models import ApprovalInstance, ApprovalPending
 from backend.workorders.states import WORKING_STATES, State
-from backend.workorders.transitions import Actor, order_transition, system_actor
 from workflows.approvals import (
     ApprovalEvent,
     ApprovalState,
@@ -60,8 +64,28 @@ def resolve_approvers(role: str, scope: Scope) -> list[str]:
     return sorted({str(u) for u in holders.values_list("id", flat=True)})
 
 
+# The engine's refusals, in the reader's language (the engine speaks in codes; its English message
+# stays in the logs).
+ENGINE_REASONS: dict[str, Any] = {
+    "approval.self_approval": _("You cannot decide on your own estimate."),
+    "approval.not_an_approver": _("You are not an approver of this step."),
+    "approval.already_signed": _("You have already approved this step."),
+    "approval.cannot_delegate": _("You may not delegate this approval."),
+    "approval.not_pending": _("There is no pending approval of yours to delegate."),
+    "approval.already_approver": _("That person already approves this step."),
+    "approval.stale_timeout": _("No timeout of this step is due."),
+    "approval.closed": _("This approval is already closed."),
+    "approval.reason_required": _("A rejection needs a reason."),
+    "approval.not_requester": _("Only the requester can withdraw an estimate."),
+    "approval.no_project": _("The approval needs the order's project."),
+    "approval.no_approvers": _("Nobody holds the role this approval step needs."),
+    "approval.no_escalation_contact": _("This approval step escalates to nobody."),
+}
+
+
 def _engine_error(exc: ApprovalError) -> Conflict:
-    return Conflict(code=exc.code.replace(".", "_"), details={"reason": exc.message, **exc.details})
+    reason = ENGINE_REASONS.get(exc.code, _("This approval step is not possible."))
+    return Conflict(reason, code=exc.code.replace(".", "_"), details={"reason": str(reason), **exc.details})
 
 
 def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetime) -> None:
@@ -80,37 +104,38 @@ def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetim
                                              for u in step.pending])
     for effect in transition.effects:
         if isinstance(effect, NotifyApprovers):
-            notify_users(user_ids=list(effect.users), template=f"approval_{effect.why}",
+            notify_users(user_ids=list(effect.users), template=f"approval_{effect.why}", now=now,
                          context={"order": instance.order.number, "amount_yuan": str(instance.amount_yuan)})
         elif isinstance(effect, Escalated):
             # The escalation contacts are notified by the NotifyApprovers effect that comes with it.
-            TimelineEvent.objects.create(order=instance.order, kind=TimelineEvent.Kind.APPROVAL,
-                                         actor_label="approval", note="escalated", created_at=now,
-                                         data={"approval_id": str(instance.id), "step": effect.step,
-                                               "to": list(effect.to_users), "pending": list(effect.pending)})
+            event_add(order=instance.order, kind=Kind.APPROVAL, label="approval", note="escalated", now=now,
+                      data={"approval_id": str(instance.id), "step": effect.step, "to": list(effect.to_users),
+                            "pending": list(effect.pending)})
         elif isinstance(effect, Completed):
             _complete(instance, effect, now=now)
 
 
 def _complete(instance: ApprovalInstance, effect: Completed, *, now: datetime) -> None:
-    order = WorkOrder.objects.select_for_update().get(id=instance.order_id)
-    TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.APPROVAL, actor_label="approval",
-                                 note=effect.reason or "", created_at=now,
-                                 data={"approval_id": str(instance.id), "outcome": effect.outcome,
-                                       "amount_yuan": str(instance.amount_yuan), "by": effect.by})
+    order = instance.order  # locked by the caller with the instance
+    event = event_add(order=order, kind=Kind.APPROVAL, label="approval", note=effect.reason or "", now=now,
+                      data={"approval_id": str(instance.id), "outcome": effect.outcome,
+                            "amount_yuan": str(instance.amount_yuan), "by": effect.by})
+    if effect.outcome != "approved":
+        order.estimate_yuan = None
+        order.save(update_fields=["estimate_yuan"])
+    # The approval's own announcement (its webhook keyed by its event), then the step it may cause.
+    order_announce(order=order, kind="approval", now=now, event=event)
     if order.state == State.WAITING and order.waiting_reason == "approval":
         note = f"{effect.outcome}: {effect.reason or ''}".strip(": ")
-        order_transition(order_id=order.id, actor=system_actor("approval"), to=State.IN_PROGRESS, now=now, note=note,
+        order_transition(order=order, actor=system_actor("approval"), to=State.IN_PROGRESS, now=now, note=note,
                          event_data={"approval": effect.outcome})
-    if effect.outcome != "approved":
-        WorkOrder.objects.filter(id=order.id).update(estimate_yuan=None)
-    order_changed(order=order, kind="approval", now=now)
 
 
-def estimate_submit(*, actor: User, order_id: Any, amount_yuan: Decimal, note: str, now: datetime) -> ApprovalInstance:
+def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: str,
+                    now: datetime) -> ApprovalInstance:
     ensure_role(actor, ESTIMATORS)
     if amount_yuan < 0:
-        raise ValidationFailed(details={"errors": [{"field": "amount_yuan", "reason": "must be 0 or more"}]})
+        raise ValidationFailed(details={"errors": [{"field": "amount_yuan", "reason": str(_("Enter 0 or more."))}]})
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
         if order.approvals.filter(status="in_progress").exists():
@@ -126,17 +151,18 @@ def estimate_submit(*, actor: User, order_id: Any, amount_yuan: Decimal, note: s
                                      instance_id=str(instance_id))
         except ApprovalError as exc:
             raise _engine_error(exc) from exc
-        WorkOrder.objects.filter(id=order.id).update(estimate_yuan=amount_yuan)
+        order.estimate_yuan = amount_yuan
+        order.save(update_fields=["estimate_yuan"])
         instance = ApprovalInstance(id=instance_id, order=order, requester=actor, amount_yuan=amount_yuan,
                                     graph_code=started.state.graph_code, status="in_progress", state={},
                                     revision=0, opened_at=now)
         instance.save()
-        TimelineEvent.objects.create(order=order, kind=TimelineEvent.Kind.ESTIMATE, actor=actor,
-                                     actor_label=str(actor)[:100], note=note[:500], created_at=now,
-                                     data={"approval_id": str(instance.id), "amount_yuan": str(amount_yuan),
-                                           "graph": started.state.graph_code})
+        event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=note[:500], now=now,
+                          data={"approval_id": str(instance.id), "amount_yuan": str(amount_yuan),
+                                "graph": started.state.graph_code})
+        order_announce(order=order, kind="estimate", now=now, event=event)
         if started.state.status == "in_progress" and order.state in WORKING_STATES:
-            order_transition(order_id=order.id, actor=Actor(user=actor), to=State.WAITING, now=now,
+            order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
                              note="waiting for approval", changes={"waiting_reason": "approval"})
         _persist(instance, started, now=now)
     return instance
@@ -145,25 +171,35 @@ def estimate_submit(*, actor: User, order_id: Any, amount_yuan: Decimal, note: s
 APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.FINANCE, Role.ADMINISTRATOR)
 
 
-def _apply(*, instance_id: Any, event: ApprovalEvent, now: datetime, actor: User | None) -> ApprovalInstance:
+def _locked(instance_id: UUID | str, **conditions: Any) -> ApprovalInstance | None:
+    """The instance and its order, locked together (the instance first, everywhere)."""
+    return (ApprovalInstance.objects.select_for_update().select_related("order").filter(id=instance_id, **conditions)
+            .first())
+
+
+def _apply(*, instance_id: UUID | str, event: ApprovalEvent, now: datetime, actor: User | None) -> ApprovalInstance:
     if actor is not None:
         ensure_role(actor, APPROVER_ROLES)
     with transaction.atomic():
-        instance = ApprovalInstance.objects.select_for_update().select_related("order").filter(id=instance_id).first()
+        instance = _locked(instance_id)
         if instance is None or (actor is not None and not _may_see(actor, instance)):
             raise NotFound(details={"object": "approval"})
-        state = ApprovalState.model_validate(instance.state)
-        try:
-            transition = apply_event(state, event, now)
-        except ApprovalError as exc:
-            raise _engine_error(exc) from exc
-        if actor is not None:
-            TimelineEvent.objects.create(order=instance.order, kind=TimelineEvent.Kind.APPROVAL, actor=actor,
-                                         actor_label=str(actor)[:100], created_at=now,
-                                         note=getattr(event, "reason", "") or getattr(event, "comment", ""),
-                                         data={"approval_id": str(instance.id), "event": type(event).__name__})
-        _persist(instance, transition, now=now)
+        _apply_locked(instance, event, now=now, actor=actor)
     return instance
+
+
+def _apply_locked(instance: ApprovalInstance, event: ApprovalEvent, *, now: datetime, actor: User | None) -> None:
+    state = ApprovalState.model_validate(instance.state)
+    try:
+        transition = apply_event(state, event, now)
+    except ApprovalError as exc:
+        raise _engine_error(exc) from exc
+    if actor is not None:
+        decision = event_add(order=instance.order, kind=Kind.APPROVAL, actor=actor, now=now,
+                             note=getattr(event, "reason", "") or getattr(event, "comment", ""),
+                             data={"approval_id": str(instance.id), "event": type(event).__name__})
+        order_announce(order=instance.order, kind="approval", now=now, event=decision)
+    _persist(instance, transition, now=now)
 
 
 def _may_see(actor: User, instance: ApprovalInstance) -> bool:
@@ -173,31 +209,30 @@ def _may_see(actor: User, instance: ApprovalInstance) -> bool:
     return str(actor.id) in involved or str(actor.id) == str(instance.requester_id)
 
 
-def approval_approve(*, actor: User, approval_id: Any, comment: str, now: datetime) -> ApprovalInstance:
+def approval_approve(*, actor: User, approval_id: UUID, comment: str, now: datetime) -> ApprovalInstance:
     return _apply(instance_id=approval_id, event=Approve(actor=str(actor.id), comment=comment), now=now, actor=actor)
 
 
-def approval_reject(*, actor: User, approval_id: Any, reason: str, now: datetime) -> ApprovalInstance:
+def approval_reject(*, actor: User, approval_id: UUID, reason: str, now: datetime) -> ApprovalInstance:
     if not reason.strip():
-        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": "required"}]})
+        raise ValidationFailed(details={"errors": [{"field": "reason", "reason": str(_("Give a reason."))}]})
     return _apply(instance_id=approval_id, event=Reject(actor=str(actor.id), reason=reason), now=now, actor=actor)
 
 
-def approval_delegate(*, actor: User, approval_id: Any, to_user_id: Any, now: datetime) -> ApprovalInstance:
+def approval_delegate(*, actor: User, approval_id: UUID, to_user_id: UUID, now: datetime) -> ApprovalInstance:
     if not User.objects.filter(id=to_user_id, is_active=True).exists():
         raise ValidationFailed(code="unknown_user", details={"to_user_id": str(to_user_id)})
     event = Delegate(actor=str(actor.id), from_user=str(actor.id), to_user=str(to_user_id))
     return _apply(instance_id=approval_id, event=event, now=now, actor=actor)
 
 
-def approval_timeout(*, approval_id: Any, revision: int, now: datetime) -> bool:
+def approval_timeout(*, approval_id: UUID | str, revision: int, now: datetime) -> bool:
     """Applies a step's timeout once: only if the instance is still at the revision that was due."""
     with transaction.atomic():
-        instance = ApprovalInstance.objects.select_for_update().filter(
-            id=approval_id, revision=revision, timeout_due_at__lte=now, status="in_progress").first()
+        instance = _locked(approval_id, revision=revision, timeout_due_at__lte=now, status="in_progress")
         if instance is None or instance.timeout_step is None:
             return False
-        _apply(instance_id=instance.id, event=Timeout(step=instance.timeout_step), now=now, actor=None)
+        _apply_locked(instance, Timeout(step=instance.timeout_step), now=now, actor=None)
     return True
 
 
