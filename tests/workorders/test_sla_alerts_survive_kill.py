@@ -93,6 +93,10 @@ def test_an_alert_fires_exactly_once_when_the_worker_is_killed_mid_task(tmp_path
         tmp_path, "SELECT COUNT(*) FROM workorders_timelineevent WHERE kind = 'sla' AND data LIKE ?",
         f'%"key": "{_query(tmp_path, "SELECT key FROM workorders_slaalert WHERE id = ?", alert_id)[0][0]}"%')[0][0]
 
+    def heartbeat() -> object:
+        rows = _query(tmp_path, "SELECT last_seen_at FROM core_heartbeat WHERE name = 'beat'")
+        return rows[0][0] if rows else None
+
     doomed = _worker(_env(tmp_path, broker, failpoint=killed_at), "doomed")
     try:
         _enqueue(env, f"from backend.workorders.tasks import sla_alert_fire; sla_alert_fire.delay({alert_id})")
@@ -115,7 +119,13 @@ def test_an_alert_fires_exactly_once_when_the_worker_is_killed_mid_task(tmp_path
         _enqueue(env, f"from backend.workorders.tasks import sla_alert_fire; sla_alert_fire.delay({alert_id}); "
                       f"sla_alert_fire.delay({alert_id})")
         assert _wait(lambda: sent() is not None and fired() >= 1)
-        time.sleep(3)  # let the duplicates run
+        # Drained, not slept on: the one worker takes its queue in order, so once a marker task queued
+        # after the duplicates has run, they have run too. Twice, since the sweep may have queued one
+        # more alert task behind the first marker.
+        for _round in range(2):
+            before = heartbeat()
+            _enqueue(env, "from backend.core.tasks import beat_heartbeat; beat_heartbeat.delay()")
+            assert _wait(lambda before=before: heartbeat() != before), "the worker never drained its queue"
     finally:
         survivor.terminate()
         survivor.wait(timeout=30)
