@@ -29,7 +29,7 @@ from backend.workorders.intake.warranty import warranty_verdict
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.models import Channel, Priority, WorkOrder
-from backend.workorders.sla.clocks import sla_start
+from backend.workorders.sla.clocks import sla_recompute, sla_start
 from backend.workorders.states import OPEN_STATES, State
 
 INTAKE_ROLES: dict[str, set[str]] = {
@@ -114,8 +114,10 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
         )
         event = event_add(order=order, kind=Kind.CREATED, actor=actor, to_state=State.SUBMITTED, now=now,
                           owner_visible=True, data={"channel": channel, "duplicates": [d.number for d in duplicates]})
-        sla_start(order=order, now=now)
+        started = sla_start(order=order, now=now)
         order_announce(order=order, kind="created", now=now, event=event)
         if route_now:
             order = order_route_held(order=order, now=now)
+        if order.state == State.SUBMITTED:  # no step was taken (left in the queue or the grab pool)
+            sla_recompute(order=order, now=now, history=[started])
     return IntakeResult(order=order, duplicates=duplicates)

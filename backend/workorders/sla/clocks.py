@@ -42,10 +42,10 @@ def _history(order: WorkOrder) -> list[SlaClockEvent]:
     return list(SlaClockEvent.objects.filter(order=order).order_by("at", "id"))
 
 
-def sla_start(*, order: WorkOrder, now: datetime) -> None:
-    """Starts the clocks of a new order: its first clock event and its first schedule."""
-    started = _record(order, "started", now, category_code=order.category_code, priority=order.priority)
-    sla_recompute(order=order, now=now, history=[started])
+def sla_start(*, order: WorkOrder, now: datetime) -> SlaClockEvent:
+    """Starts the clocks of a new order: its first clock event. The schedule is stored by the
+    order's first step (every step recomputes it) or, if the intake takes none, by the intake."""
+    return _record(order, "started", now, category_code=order.category_code, priority=order.priority)
 
 
 def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
