@@ -49,6 +49,7 @@ from backend.workorders.schemas import (
     TechnicianStatusOut,
     TimelineOut,
     TransitionIn,
+    WaiverIn,
 )
 
 router = Router(tags=["work orders"], auth=staff_auth)
@@ -196,6 +197,16 @@ def quote_send(request: HttpRequest, order_id: UUID, payload: QuoteIn):  # type:
     portal, and the owner gets a text message with the link."""
     return Status(201, owner.quote_send(actor=caller(request), order_id=order_id, amount_yuan=payload.amount_yuan,
                                         note=payload.note, now=timezone.now()))
+
+
+@router.post("/orders/{order_id}/paid-service-waiver", response={200: OrderDetailOut, **ERRORS},
+             summary="Do a paid-service repair without charging, on record")
+def paid_service_waive(request: HttpRequest, order_id: UUID, payload: WaiverIn):  # type: ignore[no-untyped-def]
+    """Customer service or a manager waives the charge of an out-of-warranty order with a reason the
+    owner sees; the order may then be completed without an accepted quote (409 `quote_required`
+    otherwise)."""
+    owner.paid_service_waive(actor=caller(request), order_id=order_id, reason=payload.reason, now=timezone.now())
+    return selectors.order_detail(actor=caller(request), order_id=order_id)
 
 
 @router.post("/orders/{order_id}/priority", response={200: OrderDetailOut, **ERRORS},

@@ -212,6 +212,10 @@ class QuoteIn(InSchema):
     note: str = Field(default="", max_length=500, examples=["更换水龙头阀芯（保修期外），含材料和人工"])
 
 
+class WaiverIn(InSchema):
+    reason: str = Field(min_length=1, max_length=300, examples=["业主为老客户，本次人工费减免"])
+
+
 class QuoteOut(Schema):
     id: UUID
     order_id: UUID

@@ -152,8 +152,18 @@ def _quote() -> Scenario:
                     wrong_object=(b.technician, call))
 
 
+def _waiver() -> Scenario:
+    from backend.workorders.models import WorkOrder
+
+    a, b = two_sides()
+    WorkOrder.objects.filter(id__in=[a.order.id, b.order.id]).update(warranty_verdict="out")
+    call = Call(f"/api/v1/orders/{a.order.id}/paid-service-waiver", json_body={"reason": "老业主，人工费减免"})
+    return Scenario(call=call, allowed=a.agent, wrong_role=a.technician, wrong_object=(b.agent, call))
+
+
 CASES += [
     RouteCase("POST", "/api/v1/orders/{order_id}/estimate", make=_estimate),
+    RouteCase("POST", "/api/v1/orders/{order_id}/paid-service-waiver", make=_waiver),
     RouteCase("POST", "/api/v1/orders/{order_id}/quote", make=_quote),
     RouteCase("POST", "/api/v1/orders/{order_id}/priority",
               make=lambda: _order_scenario("/api/v1/orders/{id}/priority", {"priority": "P2", "reason": "业主投诉"},
