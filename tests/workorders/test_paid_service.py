@@ -78,3 +78,16 @@ def test_an_order_in_warranty_needs_no_quote():
     for step in (State.ON_SITE, State.IN_PROGRESS, State.COMPLETED):
         order_transition(order_id=order.id, actor=Actor(user=home.side.technician), to=step, now=timezone.now())
     assert WorkOrder.objects.get(id=order.id).state == State.COMPLETED
+
+
+def test_the_refusal_says_why_in_the_readers_language():
+    from tests.workorders.test_api import api
+
+    home, order = _working_paid_order()
+    url = f"/api/v1/orders/{order.id}/transitions"
+    chinese = api(home.side.technician, "post", url, {"to": "completed"})
+    assert chinese.status_code == 409 and chinese.json()["code"] == "quote_required"
+    assert "有偿服务" in chinese.json()["message"]
+    english = api(home.side.technician, "post", url, {"to": "completed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"].startswith("This repair is a paid service")
+    assert WorkOrder.objects.get(id=order.id).state == State.IN_PROGRESS

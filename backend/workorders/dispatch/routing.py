@@ -109,14 +109,14 @@ def order_facts(order: WorkOrder) -> OrderFacts:
     )
 
 
-def _record_assignment(*, order: WorkOrder, team_id: Any, technician_id: UUID, method: str, reason: str,
+def _record_assignment(*, order: WorkOrder, team_id: UUID | None, technician_id: UUID, method: str, reason: str,
                        by: User | None, now: datetime) -> None:
     Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
     Assignment.objects.create(order=order, team_id=team_id, technician_id=technician_id, method=method,
                               reason=reason[:300], assigned_by=by, started_at=now)
 
 
-def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: Any, technician_id: Any, method: str,
+def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: UUID | None, technician_id: UUID | str, method: str,
                     reason: str, now: datetime, note: str = "", data: dict[str, Any] | None = None,
                     also: dict[str, Any] | None = None) -> WorkOrder:
     """Gives a locked order to a technician through the state machine; ``also`` are more fields
@@ -262,11 +262,13 @@ def order_grab(*, actor: User, order_id: UUID, now: datetime) -> WorkOrder:
         try:
             accept_grab(_engine_offer(offer, None), str(actor.id), now)
         except GrabError as exc:
-            raise Conflict(code="grab_expired", details={"expires_at": offer.expires_at.isoformat()}) from exc
+            raise Conflict(_("The grab pool for this order has closed."), code="grab_expired",
+                           details={"expires_at": offer.expires_at.isoformat()}) from exc
         won = GrabOffer.objects.filter(id=offer.id, status=GrabOffer.Status.OPEN, expires_at__gt=now).update(
             status=GrabOffer.Status.TAKEN, taken_by=actor, closed_at=now)
         if won != 1:
-            raise Conflict(code="grab_lost", details={"order": order.number})
+            raise Conflict(_("Another technician took this order first."), code="grab_lost",
+                           details={"order": order.number})
         team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
         return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team_id=team_id,
                                technician_id=actor.id, method=Assignment.Method.GRAB, reason="grab pool", now=now)
@@ -308,7 +310,8 @@ def order_assign(*, actor: User, order_id: UUID, technician_id: UUID, reason: st
         order = access_order(actor, order_id, for_update=True)
         technician = User.objects.filter(id=technician_id, is_active=True).first()
         if technician is None or not has_role(technician, Role.TECHNICIAN):
-            raise ValidationFailed(code="not_a_technician", details={"technician_id": str(technician_id)})
+            raise ValidationFailed(_("Choose an active technician."), code="not_a_technician",
+                                   details={"technician_id": str(technician_id)})
         if order.state not in ASSIGNABLE_FROM | REASSIGNABLE:
             raise InvalidTransition(details={"from": order.state, "to": State.ASSIGNED, "order": order.number})
         team = technician.teams.filter(Q(projects=order.project_id) | Q(projects__isnull=True)).first() or \

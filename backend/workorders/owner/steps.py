@@ -160,7 +160,7 @@ def order_reschedule_request(*, identity: OwnerIdentity, order_id: UUID, slots: 
 QUOTE_ROLES = (Role.TECHNICIAN, Role.DISPATCHER, Role.CUSTOMER_SERVICE, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 
 
-def quote_send(*, actor: User, order_id: UUID, amount_yuan: Any, note: str, now: datetime) -> OwnerQuote:
+def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note: str, now: datetime) -> OwnerQuote:
     """Staff quote a paid repair to the owner; a working order waits for the owner's decision."""
     ensure_role(actor, QUOTE_ROLES)
     try:
