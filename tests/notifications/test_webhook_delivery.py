@@ -257,3 +257,16 @@ def test_concurrent_workers_send_each_attempt_once_on_postgresql(receiver, monke
     assert sorted(outcomes) == ["sent"] + ["skipped"] * (workers - 1)
     assert len(receiver.requests) == 1
     assert reload(row).attempts == 1
+
+
+def test_the_beat_claims_a_batch_of_due_deliveries_with_one_update(django_assert_max_num_queries):
+    WebhookEndpointFactory(url="http://127.0.0.1:9/hooks")
+    rows = [row for n in range(30) for row in services.notification_publish(
+        event_type="order.changed", payload=PAYLOAD, idempotency_key=f"order.changed:batch:{n}", now=NOW)]
+    later = NOW + timedelta(seconds=301)
+    # The dead-letter sweep, the locked read of the batch and one UPDATE for all of it (not one per row).
+    with django_assert_max_num_queries(6):
+        due = services.deliveries_due(now=later)
+    assert sorted(due) == sorted(row.id for row in rows)
+    assert set(Delivery.objects.filter(id__in=due).values_list("queued_at", flat=True)) == {later}
+    assert services.deliveries_due(now=later) == []  # claimed once
