@@ -160,6 +160,17 @@ def order_reschedule_request(*, identity: OwnerIdentity, order_id: UUID, slots: 
 QUOTE_ROLES = (Role.TECHNICIAN, Role.DISPATCHER, Role.CUSTOMER_SERVICE, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 
 
+def _paid_service_open(order: WorkOrder, now: datetime) -> None:
+    """An open out-of-warranty order may be quoted or waived; either withdraws the pending quote."""
+    if order.warranty_verdict != WarrantyVerdict.OUT:
+        raise Conflict(_("Repairs in warranty are free for the owner: no quote is needed."),
+                       code="order_in_warranty", details={"warranty": order.warranty_verdict})
+    if order.state not in OPEN_STATES:
+        raise Conflict(code="order_closed", details={"state": order.state})
+    OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).update(
+        status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
+
+
 def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note: str, now: datetime) -> OwnerQuote:
     """Staff quote a paid repair to the owner; a working order waits for the owner's decision."""
     ensure_role(actor, QUOTE_ROLES)
@@ -171,13 +182,7 @@ def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note:
         raise invalid("amount_yuan", _("Enter an amount above 0."))
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        if order.warranty_verdict != WarrantyVerdict.OUT:
-            raise Conflict(_("Repairs in warranty are free for the owner: no quote is needed."),
-                           code="order_in_warranty", details={"warranty": order.warranty_verdict})
-        if order.state not in OPEN_STATES:
-            raise Conflict(code="order_closed", details={"state": order.state})
-        OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).update(
-            status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
+        _paid_service_open(order, now)
         quote = OwnerQuote.objects.create(order=order, amount_yuan=amount, note=(note or "").strip()[:500],
                                           created_by=actor, created_at=now)
         event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=quote.note, owner_visible=True,
@@ -235,16 +240,10 @@ def paid_service_waive(*, actor: User, order_id: UUID, reason: str, now: datetim
         raise invalid("reason", _("Give a reason (1 to 300 characters)."))
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        if order.warranty_verdict != WarrantyVerdict.OUT:
-            raise Conflict(_("Repairs in warranty are free for the owner: no quote is needed."),
-                           code="order_in_warranty", details={"warranty": order.warranty_verdict})
-        if order.state not in OPEN_STATES:
-            raise Conflict(code="order_closed", details={"state": order.state})
+        _paid_service_open(order, now)
         order.paid_service_waived_at, order.paid_service_waiver_reason = now, reason
         order.updated_at, order.revision = now, order.revision + 1
         order.save(update_fields=["paid_service_waived_at", "paid_service_waiver_reason", "updated_at", "revision"])
-        OwnerQuote.objects.filter(order=order, status=OwnerQuote.Status.PENDING).update(
-            status=OwnerQuote.Status.WITHDRAWN, decided_at=now)
         event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=reason, owner_visible=True, now=now,
                           data={"waiver": True})
         order_announce(order=order, kind="quote", now=now, event=event)
