@@ -44,7 +44,9 @@ def order_transition(*, actor: Actor, to: str, now: datetime, order_id: UUID | N
                                  "changes": changes, "event_data": event_data, "event_id": event_id}
     if order is not None and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a held order is changed inside the transaction that holds it")
-    with transaction.atomic():
+    # A held order is already in its caller's transaction: an error in the step rolls that back
+    # whole, and no savepoint is taken; an order given by id gets a transaction (or savepoint) here.
+    with transaction.atomic(savepoint=order is None):
         if order is None:
             if order_id is None:
                 raise ValueError("give the held order or the id of the order to lock")

@@ -130,7 +130,7 @@ def _alert_row(order: WorkOrder, alert: AlertInstant) -> SlaAlert:
 def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
     """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
     schedule = _schedule(order, now, history)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the caller's transaction when there is one
         deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []
         for clock in schedule.clocks:
