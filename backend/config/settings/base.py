@@ -178,7 +178,8 @@ ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
-PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
+# The address printed in QR codes and text messages. Embedded mode: the local server on $PORT.
+PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL or f"http://127.0.0.1:{env.PORT}").rstrip("/")
 RATE_LIMITS = {
     # name: (max attempts, window seconds)
     "login": (10, 300),
