@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Serves the API docs' Swagger UI from the installed package's static files instead of a CDN
+    # (blank without internet, slow or blocked in mainland China).
+    "ninja",
     "backend.core",
     "backend.accounts",
     "backend.properties",
