@@ -197,6 +197,8 @@ RATE_LIMITS = {
     "portal_write": (60, 3600),
     "portal_read": (300, 60),
 }
+# Error pages (404, 413, 500) keep the layout of the part of the site the request was made in.
+ERROR_PAGE_LAYOUTS = {"/q/": "owner_portal/portal_base.html", "/portal/": "owner_portal/portal_base.html"}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"

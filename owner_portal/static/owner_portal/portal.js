@@ -129,6 +129,13 @@
 
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if (!$("input[name=category_code]:checked", form)) {
+        // The kinds are hidden until a family is chosen: the browser cannot point at them, so say it here.
+        showError(T.noCategory);
+        var picker = $("#category-picker", form);
+        picker.scrollIntoView({ behavior: "smooth", block: "center" }); picker.focus({ preventScroll: true });
+        return;
+      }
       var data = new FormData(form);
       data.delete("photos");
       photos.forEach(function (p) { data.append("photos", p.blob, p.name); });
