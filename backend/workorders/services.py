@@ -157,6 +157,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
             contact_phone=phone, contact_language=contact_language, channel=channel, category_code=category_code, priority=priority,
             description=description, location_detail=location_detail.strip()[:200], preferred_slots=slots,
             warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
+            warranty_reasoning=verdict.reasoning,
             definitions_version=definitions.version, created_at=now, updated_at=now,
         )
         # The order is new in this transaction: routing and the state machine take it as held and
