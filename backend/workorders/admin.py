@@ -38,7 +38,15 @@ class CategoryFilter(admin.SimpleListFilter):
     field_name = "category_code"
 
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        return [(code, category_name(code)) for code in active_definitions().category_codes]
+        rows: list[tuple[str, str]] = []
+
+        def walk(categories: Any) -> None:  # the tree's order: each family, then its children
+            for category in categories:
+                rows.append((category.code, category_name(category.code)))
+                walk(category.children)
+
+        walk(active_definitions().categories_doc.categories)
+        return rows
 
     def queryset(self, request: Any, queryset: Any) -> Any:
         code = self.value()
