@@ -117,7 +117,8 @@ class OrderDetailOut(OrderSummaryOut):
     preferred_slots: list[dict[str, str]]
     warranty_verdict: str
     warranty_reason: str = Field(description="Why the order is (out of) warranty, in the reader's language.")
-    warranty_reasoning: dict[str, Any] = Field(description="The same reason as a code and its params.")
+    warranty_reasoning: dict[str, Any] | None = Field(
+        description="The same reason as a code and its params (null for orders taken before codes).")
     waiting_reason: str
     definitions_version: str
     routing_explanation: dict[str, Any]

@@ -54,7 +54,7 @@ def test_the_warranty_reason_is_stored_as_a_code_and_read_in_the_readers_languag
 
 def test_an_order_stored_before_the_codes_shows_its_english_reason():
     a, _b = two_sides()
-    WorkOrder.objects.filter(id=a.order.id).update(warranty_reasoning={}, warranty_reason="2-year warranty ended")
+    WorkOrder.objects.filter(id=a.order.id).update(warranty_reasoning=None, warranty_reason="2-year warranty ended")
     assert _detail(a.dispatcher, a.order)["warranty_reason"] == "2-year warranty ended"
 
 
