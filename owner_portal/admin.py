@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backend.workorders.admin import CategoryFilter, category_shown
 from owner_portal import selectors, services
 from owner_portal.models import Article, ArticleStep, ArticleView, OtpChallenge
 
@@ -17,8 +18,8 @@ class ArticleStepInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("title", "category_code", "published", "position", "views", "self_served", "updated_at")
-    list_filter = ("published", "category_code")
+    list_display = ("title", category_shown, "published", "position", "views", "self_served", "updated_at")
+    list_filter = ("published", CategoryFilter)
     search_fields = ("title", "summary", "title_en", "summary_en", "keywords")
     inlines = [ArticleStepInline]
 

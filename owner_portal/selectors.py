@@ -108,6 +108,21 @@ def open_orders_like(*, identity: OwnerIdentity, unit_id: Any, public_area_id: A
             for o in found if o.id in visible]
 
 
+# What the owner reads for an event of each kind when nothing more specific applies. Every kind has
+# its own wording: no owner-visible event shows as a bare "update".
+KIND_LABELS: dict[str, Any] = {
+    TimelineEvent.Kind.CREATED: _("Report received"),
+    TimelineEvent.Kind.STATE: _("Progress updated"),
+    TimelineEvent.Kind.ASSIGNMENT: _("Another technician will handle your repair"),
+    TimelineEvent.Kind.COMMENT: _("Message from customer service"),
+    TimelineEvent.Kind.ESTIMATE: _("Quote for a paid repair"),
+    TimelineEvent.Kind.APPROVAL: _("Repair cost checked by the office"),
+    TimelineEvent.Kind.SLA: _("Service time updated"),
+    TimelineEvent.Kind.ATTACHMENT: _("Photo added"),
+    TimelineEvent.Kind.NOTE: _("Note from customer service"),
+}
+
+
 def _event_label(event: TimelineEvent) -> Any:
     data = event.data or {}
     if event.kind in {TimelineEvent.Kind.STATE, TimelineEvent.Kind.CREATED}:
@@ -117,26 +132,24 @@ def _event_label(event: TimelineEvent) -> Any:
             return _("Waiting for your decision") if data.get("waiting_for") == "quote" else _("Repair paused")
         if event.to_state == State.REOPENED:
             return _("Reopened")
-        return _("Report received") if event.kind == TimelineEvent.Kind.CREATED else OWNER_LABELS.get(
-            event.to_state, event.to_state)
-    if event.kind == TimelineEvent.Kind.COMMENT:
-        return _("Your message") if data.get("from_owner") else _("Message from customer service")
-    if event.kind == TimelineEvent.Kind.ATTACHMENT:
-        return _("Photo added")
+        if event.kind == TimelineEvent.Kind.CREATED:
+            return KIND_LABELS[event.kind]
+        return OWNER_LABELS.get(event.to_state, KIND_LABELS[event.kind])
+    if event.kind == TimelineEvent.Kind.COMMENT and data.get("from_owner"):
+        return _("Your message")
     if event.kind == TimelineEvent.Kind.ESTIMATE:
         decision = data.get("decision")
         if decision == OwnerQuote.Status.ACCEPTED:
             return _("You accepted the quote")
         if decision == OwnerQuote.Status.REFUSED:
             return _("You declined the quote")
-        return _("Quote for a paid repair")
     if event.kind == TimelineEvent.Kind.NOTE:
         request = data.get("request")
         if request == "reschedule":
             return _("You asked for another time")
         if request == "cancel":
             return _("You asked to cancel")
-    return _("Update")
+    return KIND_LABELS.get(event.kind, KIND_LABELS[TimelineEvent.Kind.NOTE])
 
 
 def owner_events(events: Iterable[TimelineEvent]) -> list[dict[str, Any]]:

@@ -155,6 +155,10 @@ def portal_report(*, identity: OwnerIdentity, token: str, category_code: str, de
 
     ``language``: the page's language; the owner's text messages about the order are written in it."""
     place = place_of_token(identity=identity, token=token, now=now)
+    if not (category_code or "").strip():
+        # The picker's radios are hidden until a family is chosen: say what is missing.
+        raise _field_error("category_code", _("Choose what the problem is: tap a kind of problem, then the "
+                                              "closest match."))
     cleaned = _clean_photos(photos)
     actor = identity.actor()
     with transaction.atomic():

@@ -29,4 +29,5 @@ urlpatterns = [
     path("portal/kb", views.kb, name="kb"),
     path("portal/kb/suggest", views.kb_suggest, name="kb_suggest"),
     path("portal/kb/<uuid:article_id>", views.kb_article, name="kb_article"),
+    path("portal/kb/<uuid:article_id>/read", views.kb_article_read, name="kb_article_read"),
 ]

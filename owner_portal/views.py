@@ -78,14 +78,18 @@ def _unavailable(request: HttpRequest, reason: str, status: int, **context: obje
     return _noindex(render(request, "owner_portal/qr_unavailable.html", {"reason": reason, **context}, status=status))
 
 
-def portal_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Every public endpoint is rate limited per address (reads and writes separately); a miss of any
-    kind (forged token, another owner's order) is a friendly 404 page or the error contract."""
+def portal_limited(view: Callable[..., HttpResponse] | None = None, *,
+                   limit: str | None = None) -> Any:
+    """Every public endpoint is rate limited per address (reads and writes separately, or by the
+    ``limit`` named); a miss of any kind (forged token, another owner's order) is a friendly 404
+    page or the error contract."""
+    if view is None:
+        return lambda inner: portal_limited(inner, limit=limit)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            name = "portal_read" if request.method in {"GET", "HEAD"} else "portal_write"
+            name = limit or ("portal_read" if request.method in {"GET", "HEAD"} else "portal_write")
             rate_limit_hit(name=name, identifiers=[f"ip:{client_ip(request)}"])
             return _noindex(view(request, *args, **kwargs))
         except RateLimited as exc:
@@ -435,15 +439,29 @@ def kb(request: HttpRequest) -> HttpResponse:
         "token": request.GET.get("token", "")[:40]})
 
 
+def _published_article(article_id: UUID, *, with_steps: bool = False) -> Article:
+    qs = Article.objects.filter(id=article_id, published=True)
+    article = (qs.prefetch_related("steps") if with_steps else qs).first()
+    if article is None:
+        raise NotFound(details={"object": "article"})
+    return article
+
+
 @require_safe
 @portal_limited
 def kb_article(request: HttpRequest, article_id: UUID) -> HttpResponse:
-    article = Article.objects.filter(id=article_id, published=True).prefetch_related("steps").first()
-    if article is None:
-        raise NotFound(details={"object": "article"})
-    services.article_view_record(article=article, visit=_visit(request), now=_now())
-    return render(request, "owner_portal/kb_article.html", {"article": article,
+    """Reads only: the page itself reports the read with a POST (``kb_article_read``), so that a GET
+    (a link preview, a prefetch, a crawler) writes nothing."""
+    return render(request, "owner_portal/kb_article.html", {"article": _published_article(article_id, with_steps=True),
                                                             "token": request.GET.get("token", "")[:40]})
+
+
+@require_POST
+@portal_limited(limit="portal_read")  # one per page read: counted with the reads, not against the owner's forms
+def kb_article_read(request: HttpRequest, article_id: UUID) -> HttpResponse:
+    """Counts a read of the article once per visit (the visit's later report marks it as not self-served)."""
+    services.article_view_record(article=_published_article(article_id), visit=_visit(request), now=_now())
+    return HttpResponse(status=204)
 
 
 @require_safe

@@ -155,7 +155,8 @@ def _conditions(
     failed: list[Reason] = []
 
     def check(ok: bool, code: str, yes: str, no: str, **params: object) -> None:
-        (held if ok else failed).append(Reason(code, yes if ok else no, params))
+        # ``holds`` and the params let the app word the reason in the reader's language.
+        (held if ok else failed).append(Reason(code, yes if ok else no, {**params, "holds": ok}))
 
     if match.categories:
         path = definitions.category_path(order.category)
@@ -164,42 +165,46 @@ def _conditions(
         check(within is not None, "rule.category",
               f"category {label} is within {definitions.category(within).name if within else ''}",
               f"category {label} is not within {_listed(match.categories)}",
-              category=order.category, listed=list(match.categories))
+              category=order.category, listed=list(match.categories), within=within)
     if match.priorities:
         check(order.priority in match.priorities, "rule.priority",
               f"priority {order.priority} is one of {_listed(match.priorities)}",
-              f"priority {order.priority} is not one of {_listed(match.priorities)}", priority=order.priority)
+              f"priority {order.priority} is not one of {_listed(match.priorities)}", priority=order.priority,
+              listed=list(match.priorities))
     for name, value in (("project", order.project), ("building", order.building), ("channel", order.channel)):
         listed: tuple[str, ...] = getattr(match, name + "s")
         if listed:
             check(value in listed, f"rule.{name}", f"{name} {value} is one of {_listed(listed)}",
-                  f"{name} {value or '(none)'} is not one of {_listed(listed)}", value=value)
+                  f"{name} {value or '(none)'} is not one of {_listed(listed)}", value=value, listed=list(listed))
     if match.warranty:
         check(order.warranty in match.warranty, "rule.warranty",
               f"warranty {order.warranty} is one of {_listed(match.warranty)}",
-              f"warranty {order.warranty} is not one of {_listed(match.warranty)}", warranty=order.warranty)
+              f"warranty {order.warranty} is not one of {_listed(match.warranty)}", warranty=order.warranty,
+              listed=list(match.warranty))
     if match.keywords:
         text = _normalize(order.description)
         found = [word for word in match.keywords if _normalize(word) in text]
         check(bool(found), "rule.keywords", f"description contains {_listed(found)}",
-              f"description contains none of {_listed(match.keywords)}", found=found)
+              f"description contains none of {_listed(match.keywords)}", found=found, listed=list(match.keywords))
     if match.weekdays:
         day = WEEKDAYS[local.weekday()]
         check(day in match.weekdays, "rule.weekday", f"{day} is one of {_listed(match.weekdays)}",
-              f"{day} is not one of {_listed(match.weekdays)}", weekday=day)
+              f"{day} is not one of {_listed(match.weekdays)}", weekday=day, listed=list(match.weekdays))
     if match.hours:
         minute = local.hour * 60 + local.minute
         hit = next((r for r in match.hours if r.contains_minute(minute)), None)
-        listed_hours = _listed([str(r) for r in match.hours])
+        listed_hours = [str(r) for r in match.hours]
         check(hit is not None, "rule.hours", f"{local:%H:%M} is within {hit}",
-              f"{local:%H:%M} is outside {listed_hours}", time=f"{local:%H:%M}")
+              f"{local:%H:%M} is outside {_listed(listed_hours)}", time=f"{local:%H:%M}",
+              within=str(hit) if hit is not None else None, listed=listed_hours)
     for name, want_open in (("within_hours", True), ("outside_hours", False)):
         code = getattr(match, name)
         if code is not None:
             is_open = definitions.calendar(code).is_open(now)
             state = "open" if is_open else "closed"
             check(is_open == want_open, f"rule.{name}", f"calendar {code} is {state} at {local:%H:%M}",
-                  f"calendar {code} is {state} at {local:%H:%M}", calendar=code, open=is_open)
+                  f"calendar {code} is {state} at {local:%H:%M}", calendar=code, open=is_open,
+                  time=f"{local:%H:%M}")
     return held, failed
 
 
@@ -281,14 +286,15 @@ def route(
         definitions_version=definitions.version,
     )
     evaluations = tuple(
-        CandidateEvaluation(c.id, True, detail="offered in the grab pool") if not exclusions[c.id]
+        CandidateEvaluation(c.id, True, detail="offered in the grab pool", detail_code="candidate.grab_offered")
+        if not exclusions[c.id]
         else CandidateEvaluation(c.id, False, exclusions=exclusions[c.id])
         for c in sorted(candidates, key=lambda c: (bool(exclusions[c.id]), c.id))
     )
     note = Reason("routing.grab_offered",
                   f"offered to {len(eligible)} technician(s) for {int(countdown.total_seconds())} s; "
                   f"then {rule.fallback}", {"countdown_seconds": countdown.total_seconds(),
-                                            "fallback": rule.fallback})
+                                            "fallback": rule.fallback, "count": len(eligible)})
     return RoutingDecision(
         definitions_version=definitions.version, rule_code=rule.code, rule_name=rule.name, team=rule.team,
         strategy="grab", applied_strategy="grab", required_skills=dict(rule.skills), assignee=None, offer=offer,
@@ -328,7 +334,7 @@ def expire_grab(
     result = apply_direct(offer.fallback, list(candidates), offer.requirements, site=offer.site, cursor=cursor)
     waited = int((offer.expires_at - offer.offered_at) / timedelta(seconds=1))
     note = Reason("routing.grab_expired", f"nobody grabbed within {waited} s; used {offer.fallback}",
-                  {"fallback": offer.fallback})
+                  {"fallback": offer.fallback, "waited_seconds": waited})
     return RoutingDecision(
         definitions_version=offer.definitions_version, rule_code=offer.rule_code, rule_name=offer.rule_name,
         team=offer.team, strategy="grab", applied_strategy=result.strategy,

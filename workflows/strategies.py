@@ -53,12 +53,17 @@ class Requirements:
 
 @dataclass(frozen=True)
 class CandidateEvaluation:
+    """``detail`` is English text for logs; ``detail_code`` and ``detail_params`` say the same for a
+    reader in any language (the app translates them)."""
+
     candidate_id: str
     eligible: bool
     rank: int | None = None
     score: float | None = None
     detail: str = ""
     exclusions: tuple[Reason, ...] = ()
+    detail_code: str = ""
+    detail_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def _rank(
     candidates: Sequence[Candidate],
     exclusions: Mapping[str, tuple[Reason, ...]],
     key: Callable[[Candidate], tuple[Any, ...]],
-    describe: Callable[[Candidate], tuple[float | None, str]],
+    describe: Callable[[Candidate], tuple[float | None, Reason]],
     notes: tuple[Reason, ...] = (),
 ) -> StrategyResult:
     eligible = sorted((c for c in candidates if not exclusions[c.id]), key=key)
@@ -116,7 +121,8 @@ def _rank(
             evaluations.append(CandidateEvaluation(candidate.id, False, exclusions=exclusions[candidate.id]))
         else:
             score, detail = describe(candidate)
-            evaluations.append(CandidateEvaluation(candidate.id, True, ranks[candidate.id], score, detail))
+            evaluations.append(CandidateEvaluation(candidate.id, True, ranks[candidate.id], score, detail.text,
+                                                   detail_code=detail.code, detail_params=dict(detail.params)))
     evaluations.sort(key=lambda e: (e.rank is None, e.rank or 0, e.candidate_id))
     chosen = eligible[0].id if eligible else None
     return StrategyResult(strategy, chosen, tuple(evaluations), notes=notes)
@@ -126,12 +132,16 @@ def _load_text(candidate: Candidate) -> str:
     return f"{candidate.open_load} open order{'s' if candidate.open_load != 1 else ''}"
 
 
+def _load_reason(candidate: Candidate) -> Reason:
+    return Reason("candidate.load", _load_text(candidate), {"open_load": candidate.open_load})
+
+
 def least_loaded(candidates: Sequence[Candidate], requirements: Requirements) -> StrategyResult:
     """Fewest open orders; ties go to whoever waited longest since their last assignment."""
     return _rank(
         "least_loaded", candidates, screen(candidates, requirements),
         key=lambda c: (c.open_load, _last_assigned_key(c), c.id),
-        describe=lambda c: (float(c.open_load), _load_text(c)),
+        describe=lambda c: (float(c.open_load), _load_reason(c)),
     )
 
 
@@ -142,9 +152,10 @@ def _skill_score(candidate: Candidate, requirements: Requirements) -> int:
 
 def skills_match(candidates: Sequence[Candidate], requirements: Requirements) -> StrategyResult:
     """Highest total level in the required skills (all skills when none is required); ties by load."""
-    def describe(candidate: Candidate) -> tuple[float, str]:
+    def describe(candidate: Candidate) -> tuple[float, Reason]:
         score = _skill_score(candidate, requirements)
-        return float(score), f"skill score {score}, {_load_text(candidate)}"
+        return float(score), Reason("candidate.skill_score", f"skill score {score}, {_load_text(candidate)}",
+                                    {"score": score, "open_load": candidate.open_load})
 
     return _rank(
         "skills_match", candidates, screen(candidates, requirements),
@@ -180,7 +191,9 @@ def nearest(candidates: Sequence[Candidate], requirements: Requirements, site: P
     return _rank(
         "nearest", candidates, exclusions,
         key=lambda c: (distances[c.id], c.open_load, c.id),
-        describe=lambda c: (round(distances[c.id], 3), f"{distances[c.id]:.1f} km away, {_load_text(c)}"),
+        describe=lambda c: (round(distances[c.id], 3), Reason(
+            "candidate.distance", f"{distances[c.id]:.1f} km away, {_load_text(c)}",
+            {"distance_km": round(distances[c.id], 3), "open_load": c.open_load})),
     )
 
 
@@ -195,7 +208,8 @@ def round_robin(candidates: Sequence[Candidate], requirements: Requirements, cur
     result = _rank(
         "round_robin", candidates, exclusions,
         key=lambda c: (position[c.id],),
-        describe=lambda c: (float(position[c.id] + 1), f"position {position[c.id] + 1} in the rotation"),
+        describe=lambda c: (float(position[c.id] + 1), Reason(
+            "candidate.rotation", f"position {position[c.id] + 1} in the rotation", {"position": position[c.id] + 1})),
     )
     return StrategyResult(result.strategy, result.chosen, result.evaluations,
                           cursor=result.chosen if result.chosen is not None else cursor)

@@ -8,8 +8,9 @@ from ninja import Router, Status
 
 from backend.accounts import selectors, services
 from backend.accounts.auth import staff_auth
+from backend.accounts.errors import InvalidCredentials
 from backend.accounts.schemas import MeOut, TeamOut, TokenIn, TokenIssuedOut, TokenOut
-from backend.core.ratelimit import client_ip, rate_limit_hit
+from backend.core.ratelimit import client_ip
 from backend.core.schemas import COMMON_ERRORS
 
 router = Router(tags=["accounts"])
@@ -19,9 +20,11 @@ router = Router(tags=["accounts"])
              summary="Issue a device token (sign in a phone)")
 def token_issue(request: HttpRequest, payload: TokenIn):  # type: ignore[no-untyped-def]
     """Exchanges a username and password for a token bound to one named device. Issuing again for the
-    same device name revokes the previous token. Rate limited per IP and per username."""
-    rate_limit_hit(name="token", identifiers=[f"ip:{client_ip(request)}", f"user:{payload.username.lower()}"])
-    user = services.credentials_check(username=payload.username, password=payload.password)
+    same device name revokes the previous token. Failed attempts are limited per IP and per username."""
+    user = services.sign_in_limited(
+        limit="token", identifiers=[f"ip:{client_ip(request)}", f"user:{payload.username.lower()}"],
+        attempt=lambda: services.credentials_check(username=payload.username, password=payload.password),
+        failure=(InvalidCredentials,))
     token, raw = services.device_token_issue(user=user, name=payload.device_name, now=timezone.now())
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 

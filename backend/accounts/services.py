@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import authenticate
 from django.db import transaction
@@ -16,6 +16,10 @@ from backend.accounts.access import access_token, ensure_authenticated, forget_r
 from backend.accounts.errors import InvalidCredentials, InvalidSkills
 from backend.accounts.models import DeviceToken, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
+from backend.core.errors import RateLimited
+from backend.core.ratelimit import rate_limit_check, rate_limit_hit
+
+T = TypeVar("T")
 
 TOKEN_PREFIX = "ax_"
 # last_used_at is written at most this often per token, so that authentication is not a write per request.
@@ -47,6 +51,24 @@ def user_set_roles(*, user: User, roles: Iterable[str]) -> None:
         existing = set(UserRole.objects.filter(user=user).values_list("role", flat=True))
         UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in wanted if r not in existing])
     forget_roles(user)
+
+
+def sign_in_limited(*, limit: str, identifiers: list[str], attempt: Callable[[], T],
+                    failure: tuple[type[BaseException], ...]) -> T:
+    """Runs a sign-in ``attempt`` under the ``limit`` that counts its failures only.
+
+    Successful sign-ins cost nothing: an office behind one address signing in at 9 a.m. is not
+    locked out. Once the identifiers (address, username) have failed ``limit`` times in the window,
+    further attempts are refused with ``RateLimited`` before the password is even checked."""
+    rate_limit_check(name=limit, identifiers=identifiers)
+    try:
+        return attempt()
+    except failure:
+        try:
+            rate_limit_hit(name=limit, identifiers=identifiers)
+        except RateLimited:
+            pass  # counted; the check refuses the next attempt
+        raise
 
 
 def credentials_check(*, username: str, password: str) -> User:

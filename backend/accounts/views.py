@@ -12,22 +12,25 @@ from django.utils.translation import gettext as _
 
 from backend.accounts.access import user_roles
 from backend.accounts.roles import Role
+from backend.accounts.services import sign_in_limited
 from backend.core.errors import RateLimited
-from backend.core.ratelimit import client_ip, rate_limit_hit
+from backend.core.ratelimit import client_ip
 
 
 class RateLimitedAuthenticationForm(AuthenticationForm):
+    """Counts failed sign-ins per address and per username; a successful one costs nothing."""
+
     def clean(self) -> dict[str, Any]:
         username = (self.data.get("username") or "").lower()
         try:
-            rate_limit_hit(name="login", identifiers=[f"ip:{client_ip(self.request)}", f"user:{username}"])
+            return sign_in_limited(limit="login", identifiers=[f"ip:{client_ip(self.request)}", f"user:{username}"],
+                                   attempt=super().clean, failure=(forms.ValidationError,))
         except RateLimited as exc:
             raise forms.ValidationError(
                 _("Too many sign-in attempts. Please wait %(seconds)s seconds.")
                 % {"seconds": exc.details.get("retry_after_seconds")},
                 code="rate_limited",
             ) from exc
-        return super().clean()
 
 
 class StaffLoginView(auth_views.LoginView):

@@ -58,7 +58,10 @@ CELERY_BROKER_URL = get("CELERY_BROKER_URL")
 # Keyed hash for national ID numbers; distinct from SECRET_KEY so rotating one does not break the other.
 ID_HASH_KEY = get("ID_HASH_KEY")
 QR_SIGNING_KEY = get("QR_SIGNING_KEY")
-PUBLIC_BASE_URL = get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The port ``./run`` serves on; in embedded mode the public address (QR codes, links in text
+# messages) follows it unless PUBLIC_BASE_URL says otherwise. Production requires PUBLIC_BASE_URL.
+PORT = get_int("PORT", 8000)
+PUBLIC_BASE_URL = get("PUBLIC_BASE_URL").strip()
 MAX_REQUEST_BYTES = get_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 MEDIA_ROOT = get("MEDIA_ROOT")
 STATIC_ROOT = get("STATIC_ROOT")

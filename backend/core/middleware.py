@@ -7,12 +7,31 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from backend.core.errors import PayloadTooLarge, error_for_status
 
 
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
+
+
+def error_page(request: HttpRequest, status: int, **context: object) -> HttpResponse:
+    """A page for a failed request in the layout of the part of the site it was made in
+    (``settings.ERROR_PAGE_LAYOUTS``: path prefix -> base template; the staff layout otherwise)."""
+    layouts: dict[str, str] = getattr(settings, "ERROR_PAGE_LAYOUTS", {})
+    layout = next((name for prefix, name in layouts.items() if request.path.startswith(prefix)), "base.html")
+    return render(request, "core/error.html", {"status": status, "layout": layout, **context}, status=status)
+
+
+def _way_back(request: HttpRequest) -> str:
+    """Where the refused form was: the referring page on this site, else the address it was sent to."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                    require_https=request.is_secure()):
+        return referer
+    return request.path
 
 
 class RequestSizeLimitMiddleware:
@@ -38,7 +57,9 @@ class RequestSizeLimitMiddleware:
             error = PayloadTooLarge(details={"max_bytes": limit, "received_bytes": declared})
             if is_api_path(request.path):
                 return error_response(error)
-            return HttpResponse(str(error.message), status=413, content_type="text/plain; charset=utf-8")
+            # A form sent without the portal's script (which shrinks photos first): a page in the
+            # site's layout that says what happened and leads back to the form.
+            return error_page(request, 413, back_url=_way_back(request), max_mb=max(1, limit // (1024 * 1024)))
         response = self.get_response(request)
         if is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
             return error_response(error_for_status(response.status_code))

@@ -40,6 +40,18 @@ def rate_limit_hit(*, name: str, identifiers: list[str], now_seconds: float | No
                                        "window_seconds": window})
 
 
+def rate_limit_check(*, name: str, identifiers: list[str], now_seconds: float | None = None) -> None:
+    """Raises when one of the identifiers has used up this window's attempts, without counting one:
+    for limits that count only failures (sign-in), checked before the attempt."""
+    limit, window = settings.RATE_LIMITS[name]
+    now_s = int(now_seconds if now_seconds is not None else time.time())
+    window_start = now_s - now_s % window
+    for ident in identifiers:
+        if ident and int(cache.get(_key(name, ident, window_start)) or 0) >= limit:
+            raise RateLimited(details={"retry_after_seconds": window_start + window - now_s, "limit": limit,
+                                       "window_seconds": window})
+
+
 def rate_limit_reset(*, name: str, identifiers: list[str], now_seconds: float | None = None) -> None:
     _limit, window = settings.RATE_LIMITS[name]
     now_s = int(now_seconds if now_seconds is not None else time.time())

@@ -235,8 +235,9 @@ def sms_send(*, phone: str, template: str, params: dict[str, Any], idempotency_k
     language = language or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
         raise InvalidNotification(details={"language": language, "known": [code for code, _ in settings.LANGUAGES]})
-    wanted = sms.sms_template(template).params
-    payload = {"template": template, "params": {name: str(params[name]) for name in wanted}, "language": language}
+    wanted = sms.sms_template(template).all_params
+    payload = {"template": template, "language": language,
+               "params": {name: str(params[name]) for name in wanted if params.get(name) not in (None, "")}}
     [row], created_ids = _create_once([_new_delivery(
         target_kind=TargetKind.SMS, target_id=phone_e164, event_type=f"sms.{template}",
         idempotency_key=idempotency_key, payload=payload, now=now)])

@@ -1,8 +1,11 @@
 """Text messages: the backend interface, the templates, and the log backend of the embedded mode.
 
 The backend is chosen by the dotted path ``settings.SMS_BACKEND``. A provider backend (Aliyun,
-Tencent Cloud...) maps each template name to the provider's approved template code and passes the
-params; the log backend renders the text itself and writes it to the ``anxin.sms`` logger.
+Tencent Cloud...) maps each template *variant* (``sms_variant``: the template name, or
+``<name>:without_<param>`` when an optional param is empty) to the provider's approved template
+code and passes the params; the log backend renders the text itself and writes it to the
+``anxin.sms`` logger. Text to owners never carries a placeholder such as "-": a template with an
+optional param has a wording without it, chosen when the param is empty.
 Messages are rendered in the language active when ``send`` is called (the delivery's language).
 """
 
@@ -33,17 +36,27 @@ class SmsTemplate:
     params: tuple[str, ...]
     # Params removed from the delivery log once the message is sent or given up (one-time codes).
     secret_params: tuple[str, ...] = ()
+    # A param that may be empty, and the wording used without it (say, a technician with no phone).
+    optional_param: str = ""
+    text_without: Promise | None = None
+
+    @property
+    def all_params(self) -> tuple[str, ...]:
+        return (*self.params, self.optional_param) if self.optional_param else self.params
 
 
 SIGNATURE = _("[Anxin] ")
 
+# One wording in every template: "your repair request <number>" (您的报修单<number>), the
+# "technician" (维修工程师), no placeholders.
 SMS_TEMPLATES: dict[str, SmsTemplate] = {
     "order_accepted": SmsTemplate(
         _("Your repair request %(number)s has been accepted. We will arrange a technician for you soon."),
         ("number",)),
     "technician_assigned": SmsTemplate(
         _("Technician %(technician)s (tel. %(technician_phone)s) will handle your repair request %(number)s."),
-        ("number", "technician", "technician_phone")),
+        ("number", "technician"), optional_param="technician_phone",
+        text_without=_("Technician %(technician)s will handle your repair request %(number)s.")),
     "technician_on_the_way": SmsTemplate(
         _("The technician for your repair request %(number)s is on the way. Follow it at %(url)s"),
         ("number", "url")),
@@ -54,8 +67,8 @@ SMS_TEMPLATES: dict[str, SmsTemplate] = {
         _("Your repair request %(number)s could not be accepted. Customer service will call you to explain."),
         ("number",)),
     "quote_ready": SmsTemplate(
-        _("Your repair %(number)s is not covered by the warranty. A quote of %(amount)s yuan awaits your decision "
-          "at %(url)s"),
+        _("Your repair request %(number)s is not covered by the warranty. A quote of %(amount)s yuan awaits your "
+          "decision at %(url)s"),
         ("number", "amount", "url")),
     "message_reply": SmsTemplate(
         _("Customer service replied about your repair request %(number)s: see %(url)s"),
@@ -82,11 +95,24 @@ def sms_check_params(*, template: str, params: dict[str, Any]) -> None:
         raise MissingSmsParams(details={"template": template, "missing": missing})
 
 
+def _without_optional(spec: SmsTemplate, params: dict[str, Any]) -> bool:
+    return bool(spec.optional_param) and params.get(spec.optional_param) in (None, "")
+
+
+def sms_variant(*, template: str, params: dict[str, Any]) -> str:
+    """The wording ``params`` call for: the template's name, or ``<name>:without_<param>``."""
+    spec = sms_template(template)
+    return f"{template}:without_{spec.optional_param}" if _without_optional(spec, params) else template
+
+
 def sms_render(*, template: str, params: dict[str, Any]) -> str:
     """The full text in the active language, signature first (【安心】 in Chinese)."""
     sms_check_params(template=template, params=params)
     spec = sms_template(template)
-    values = {name: str(params[name]) for name in spec.params}
+    if _without_optional(spec, params):
+        values = {name: str(params[name]) for name in spec.params}
+        return f"{SIGNATURE}{str(spec.text_without) % values}"
+    values = {name: str(params[name]) for name in spec.all_params}
     return f"{SIGNATURE}{str(spec.text) % values}"
 
 

@@ -32,6 +32,8 @@ DEMO_PASSWORD = "anxin-demo-2026"
 UNITS_PER_SCALE = 1000
 TECHNICIANS_PER_SCALE = 10
 BATCH_SIZE = 1000
+# Technicians' phones come from serials far above the owners' (index * 20 000 + n): never an owner's.
+TECHNICIAN_PHONE_SERIALS = 90_000_000
 
 
 class TeamSpec(NamedTuple):
@@ -274,6 +276,8 @@ def _seed_people(projects: list[tuple[ProjectPlan, Project]], scale: int, now: d
         user = _user(f"tech{i}", display_name=f"{_person(rng)}师傅", role=Role.TECHNICIAN.value,
                      password_hash=password_hash)
         teams[spec.code].members.add(user)
+        # Owners' text messages give the assigned technician's number: every demo technician has one.
+        User.objects.filter(id=user.id, phone="").update(phone=_phone(TECHNICIAN_PHONE_SERIALS + i))
         skills = {skill: rng.randint(2, 5) for skill in spec.skills}
         extras = sorted({s for t in FIELD_TEAMS for s in t.skills} - set(spec.skills))
         for other in rng.sample(extras, k=rng.randint(0, 2)):

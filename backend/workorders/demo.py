@@ -14,9 +14,10 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.properties.models import Ownership, Project, Unit
 from backend.workorders.actors import Actor
+from backend.workorders.approvals import estimates as approvals
 from backend.workorders.dispatch import routing as dispatch
 from backend.workorders.effects import order_transition
-from backend.workorders.models import WarrantyVerdict, WorkOrder
+from backend.workorders.models import ApprovalInstance, WarrantyVerdict, WorkOrder
 from backend.workorders.owner.steps import OwnerIdentity, quote_decide, quote_send
 from backend.workorders.services import order_intake
 from backend.workorders.states import State
@@ -50,6 +51,18 @@ PATHS: dict[str, tuple[str, ...]] = {
     State.CANCELLED: (State.CANCELLED,),
     State.REJECTED: (State.REJECTED,),
 }
+
+
+# Cost estimates waiting for approval, so that a manager's (and finance's, and the director's) first
+# look at the inbox shows something: (category, description, amount in yuan, approvers who already
+# signed, estimate note). 2 800 ¥ waits on the engineering manager; above 5 000 ¥ the manager signs
+# first, then finance and the director countersign.
+APPROVAL_CASES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
+    ("bathroom-leak", "主卫地面防水层破损，楼下天花板渗水", "2800", (), "重做主卫地面防水并修复楼下吊顶"),
+    ("roof-leak", "顶楼屋面大面积渗漏", "8600", ("manager",), "屋面防水卷材局部翻新"),
+    ("wall-crack", "客厅承重墙出现贯穿裂缝", "12000", ("manager", "finance"), "结构加固及墙面修复"),
+    ("window-hardware", "全屋断桥铝窗五金老化", "6500", ("manager", "director"), "更换全屋窗扇五金及密封条"),
+)
 
 
 @dataclass(frozen=True)
@@ -134,3 +147,43 @@ def _paid_service_quote(*, order_id: UUID, technician: User | None, at: datetime
                        now=at)
     identity = OwnerIdentity(phone=order.contact_phone, owner_id=order.reporter_owner_id, name=order.contact_name)
     quote_decide(identity=identity, order_id=order.id, quote_id=quote.id, accept=True, reason="", now=at)
+
+def seed_pending_approvals(*, now: datetime) -> int:
+    """Orders in progress whose cost estimate waits on each approver of the demo (the engineering
+    manager, finance, the engineering director), made through the real services: intake, routing,
+    the technician's steps, ``approvals.estimate_submit`` and the approvers' own signatures.
+    Idempotent: seeds only while the database has no approval at all. Returns how many orders it made."""
+    if ApprovalInstance.objects.exists():
+        return 0
+    agent = User.objects.get(username="cs")
+    dispatcher = User.objects.get(username="dispatcher")
+    signers = {name: User.objects.get(username=name) for name in ("manager", "finance", "director")}
+    rng = random.Random("anxin-demo-approvals")
+    projects = list(Project.objects.order_by("code")[:3])
+    created = 0
+    with transaction.atomic():
+        for index, (category, description, amount, signed_by, note) in enumerate(APPROVAL_CASES):
+            project = projects[index % len(projects)]
+            unit = (Unit.objects.filter(building__project=project, ownerships__isnull=False, work_orders__isnull=True)
+                    .order_by("building__code", "number").first())
+            owner = Ownership.objects.filter(unit=unit).select_related("owner").first() if unit else None
+            if unit is None or owner is None:
+                continue
+            start = now - timedelta(hours=30 - index * 4)
+            order = order_intake(actor=Actor(user=agent), channel="phone", category_code=category,
+                                 description=description, contact_name=owner.owner.name,
+                                 contact_phone=owner.owner.phone, now=start, unit_id=unit.id, route_now=False,
+                                 reporter_owner_id=owner.owner_id).order
+            at = now - timedelta(hours=6 - index)
+            _walk(order=order, path=("assign", State.ON_SITE, State.IN_PROGRESS), start=start, now=at,
+                  dispatcher=dispatcher, rng=rng)
+            order = WorkOrder.objects.select_related("technician").get(id=order.id)
+            if order.state != State.IN_PROGRESS or order.technician is None:
+                continue
+            instance = approvals.estimate_submit(actor=order.technician, order_id=order.id,
+                                                 amount_yuan=Decimal(amount), note=note, now=at)
+            for minutes, name in enumerate(signed_by, start=1):
+                approvals.approval_approve(actor=signers[name], approval_id=instance.id, comment="同意",
+                                           now=at + timedelta(minutes=30 * minutes))
+            created += 1
+    return created

@@ -79,6 +79,11 @@ class WorkOrder(SyncTracked):
     warranty_verdict = models.CharField(_("warranty"), max_length=10, choices=WarrantyVerdict.choices,
                                         default=WarrantyVerdict.UNKNOWN)
     warranty_reason = models.CharField(_("warranty reason"), max_length=200, blank=True)
+    # The same reason as a code and its params ({"code": "warranty.ended", "params": {...}}), shown in
+    # the reader's language; orders taken before it have only the English text above (NULL). Nullable
+    # without a default so that adding it is an ALTER TABLE ADD COLUMN on SQLite too: a rebuilt table
+    # would lose the sync stamp triggers (see mobile_sync 0004).
+    warranty_reasoning = models.JSONField(_("warranty reasoning"), null=True, blank=True)
     team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="work_orders", verbose_name=_("team"), db_index=False)
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

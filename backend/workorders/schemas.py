@@ -116,10 +116,14 @@ class OrderDetailOut(OrderSummaryOut):
     contact_language: str
     preferred_slots: list[dict[str, str]]
     warranty_verdict: str
-    warranty_reason: str
+    warranty_reason: str = Field(description="Why the order is (out of) warranty, in the reader's language.")
+    warranty_reasoning: dict[str, Any] | None = Field(
+        description="The same reason as a code and its params (null for orders taken before codes).")
     waiting_reason: str
     definitions_version: str
     routing_explanation: dict[str, Any]
+    routing_explanation_lines: list[str] = Field(
+        description="The routing explanation in the reader's language: rules tried, notes, candidates.")
     estimate_yuan: Decimal | None
     actual_cost_yuan: Decimal | None
     timeline: list[TimelineOut]

@@ -18,6 +18,7 @@ from backend.core.errors import ValidationFailed
 from backend.workorders.access import access_order, orders_visible_to
 from backend.workorders.definitions import active_definitions
 from backend.workorders.models import SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.reasons import routing_explanation_lines, warranty_reason_text
 from backend.workorders.states import OPEN_STATES
 
 MAX_PAGE = 100
@@ -154,8 +155,12 @@ def order_detail(*, actor: Any, order_id: Any) -> dict[str, Any]:
         "contact_name": order.contact_name, "contact_phone": order.contact_phone,
         "contact_language": order.contact_language,
         "preferred_slots": order.preferred_slots, "warranty_verdict": order.warranty_verdict,
-        "warranty_reason": order.warranty_reason, "waiting_reason": order.waiting_reason,
+        # Stored as codes and params, shown in the reader's language (Accept-Language).
+        "warranty_reason": warranty_reason_text(reasoning=order.warranty_reasoning, fallback=order.warranty_reason),
+        "warranty_reasoning": order.warranty_reasoning, "waiting_reason": order.waiting_reason,
         "definitions_version": order.definitions_version, "routing_explanation": order.routing_explanation,
+        "routing_explanation_lines": routing_explanation_lines(
+            order.routing_explanation, names=candidate_names(order.routing_explanation)),
         "estimate_yuan": order.estimate_yuan, "actual_cost_yuan": order.actual_cost_yuan,
         "timeline": [timeline_row(e) for e in order.events.select_related("actor").order_by("id")],
         "parts": [{"id": p.id, "name": p.name, "quantity": p.quantity, "unit_price_yuan": p.unit_price_yuan}
@@ -167,6 +172,18 @@ def order_detail(*, actor: Any, order_id: Any) -> dict[str, Any]:
                         for a in order.attachments.order_by("created_at")],
     })
     return detail
+
+
+def candidate_names(explanation: dict[str, Any] | None) -> dict[str, str]:
+    """The names of the technicians a routing explanation weighed, by id (one query)."""
+    from backend.accounts.models import User
+
+    ids = {str(c.get("candidate_id")) for c in (explanation or {}).get("candidates") or ()}
+    try:
+        users = User.objects.filter(id__in=list(ids)) if ids else User.objects.none()
+        return {str(u.id): str(u) for u in users}
+    except (ValueError, TypeError):  # ids that are not user ids (an engine test's)
+        return {}
 
 
 def timeline_row(event: TimelineEvent) -> dict[str, Any]:

@@ -75,6 +75,44 @@ def test_staff_sign_in_is_rate_limited():
     assert "_auth_user_id" not in client.session
 
 
+def test_successful_sign_ins_from_one_office_address_are_not_limited():
+    # An office behind one NAT: everyone signs in at 9 a.m. from the same address.
+    users = [user_with_roles(Role.CUSTOMER_SERVICE) for _ in range(15)]
+    for user in users:
+        client = Client(REMOTE_ADDR="203.0.113.9")
+        response = client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+        assert response.status_code == 302, user.username
+        assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_only_failed_sign_ins_count_towards_the_limit():
+    user = user_with_roles(Role.DISPATCHER)
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    for _ in range(9):
+        assert client.post("/accounts/login/", {"username": user.username, "password": "wrong"}).status_code == 200
+    for _ in range(3):  # successes in between cost nothing
+        assert client.post("/accounts/login/", {"username": user.username,
+                                                "password": DEFAULT_PASSWORD}).status_code == 302
+        client.logout()
+    assert client.post("/accounts/login/", {"username": user.username, "password": "wrong"}).status_code == 200
+    blocked = client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+    assert "登录尝试过于频繁" in blocked.content.decode() and "_auth_user_id" not in client.session
+
+
+def test_device_tokens_count_failed_attempts_only():
+    user = user_with_roles(Role.TECHNICIAN)
+    client = Client(REMOTE_ADDR="203.0.113.11")
+
+    def issue(password: str):
+        return client.post("/api/v1/auth/tokens", {"username": user.username, "password": password,
+                                                   "device_name": "phone"}, content_type="application/json")
+
+    assert all(issue(DEFAULT_PASSWORD).status_code == 201 for _ in range(12))
+    assert all(issue("wrong").status_code == 401 for _ in range(10))
+    refused = issue(DEFAULT_PASSWORD)
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+
+
 def test_english_sign_in_page():
     page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Staff sign-in" in page.content.decode()

@@ -28,11 +28,30 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_production_settings_refuse_to_start_without_a_required_value():
-    for missing in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "ID_HASH_KEY"):
+    for missing in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "ID_HASH_KEY", "PUBLIC_BASE_URL"):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
         result = _manage("check", env=env)
         assert result.returncode != 0
         assert f"environment variable {missing} is required" in result.stderr
+
+
+def _public_base_url(env: dict[str, str]) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "PORT", "PUBLIC_BASE_URL"}}
+    code = "from django.conf import settings; print(settings.PUBLIC_BASE_URL)"
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT,
+                            env={**clean, "DJANGO_SETTINGS_MODULE": "backend.config.settings.base", **env},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's own line about its imports
+
+
+def test_in_embedded_mode_the_public_address_follows_the_port_unless_given():
+    # QR labels and the links in text messages are built from PUBLIC_BASE_URL: `PORT=8811 ./run`
+    # must not print :8000 into them.
+    assert _public_base_url({}) == "http://127.0.0.1:8000"
+    assert _public_base_url({"PORT": "8811"}) == "http://127.0.0.1:8811"
+    assert _public_base_url({"PORT": "8811", "PUBLIC_BASE_URL": "https://repair.example.cn/"}) == \
+        "https://repair.example.cn"
 
 
 def test_deploy_check_is_clean_with_production_settings():

@@ -124,15 +124,48 @@ def test_a_bug_in_a_backend_is_logged_and_recorded_as_a_failed_attempt(settings,
     assert "sending failed unexpectedly" in caplog.text
 
 
-def test_every_template_has_a_chinese_translation_with_the_same_placeholders(chinese_catalog):
+def _every_wording():
+    """(template, params) of every wording: with all params, and without the optional one."""
     for name, spec in sms.SMS_TEMPLATES.items():
-        params = {p: f"<{p}>" for p in spec.params}
+        yield name, {p: f"<{p}>" for p in spec.all_params}
+        if spec.optional_param:
+            yield name, {p: f"<{p}>" for p in spec.params}
+
+
+def test_every_template_has_a_chinese_translation_with_the_same_placeholders(chinese_catalog):
+    for name, params in _every_wording():
         with translation.override("zh-hans"):
             chinese = sms.sms_render(template=name, params=params)
         with translation.override("en"):
             english = sms.sms_render(template=name, params=params)
         assert chinese.startswith("【安心】") and chinese != english, name
-        assert all(f"<{p}>" in chinese for p in spec.params), name
+        assert all(f"<{p}>" in chinese for p in params), name
+
+
+def test_every_message_about_an_order_names_it_the_same_way(chinese_catalog):
+    for name, params in _every_wording():
+        if "number" not in params:
+            continue
+        with translation.override("zh-hans"):
+            assert "报修单<number>" in sms.sms_render(template=name, params=params), name
+        with translation.override("en"):
+            assert "repair request <number>" in sms.sms_render(template=name, params=params), name
+
+
+def test_a_technician_without_a_phone_is_named_without_a_placeholder(chinese_catalog, caplog):
+    params = {"number": "WO-1", "technician": "叶静师傅", "technician_phone": ""}
+    row = send(template="technician_assigned", params=params, key="assigned:1")
+    assert row.payload["params"] == {"number": "WO-1", "technician": "叶静师傅"}
+    assert sms.sms_variant(template="technician_assigned", params=row.payload["params"]) == \
+        "technician_assigned:without_technician_phone"
+    with caplog.at_level(logging.INFO, logger="anxin.sms"):
+        services.delivery_attempt(delivery_id=row.id, now=NOW)
+    assert caplog.records[-1].getMessage().endswith("【安心】维修工程师叶静师傅将为您处理报修单WO-1。")
+    assert "电话" not in caplog.text and "-）" not in caplog.text
+    with_phone = {**params, "technician_phone": "139****5678"}
+    assert sms.sms_variant(template="technician_assigned", params=with_phone) == "technician_assigned"
+    with translation.override("zh-hans"):
+        assert "（电话139****5678）" in sms.sms_render(template="technician_assigned", params=with_phone)
 
 
 def test_every_message_of_the_app_is_translated_to_chinese(chinese_catalog):

@@ -55,13 +55,45 @@ def test_suggestions_come_as_json_while_the_owner_types():
     assert body["articles"][0]["url"].endswith("?token=abc")
 
 
+def read(client: Client, article: Article) -> None:
+    """What the article page does: GET it, then report the read with a POST."""
+    assert client.get(f"/portal/kb/{article.id}").status_code == 200
+    assert client.post(f"/portal/kb/{article.id}/read", HTTP_X_REQUESTED_WITH="fetch").status_code == 204
+
+
+def test_reading_an_article_page_writes_nothing():
+    from django.contrib.sessions.models import Session
+
+    sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞")
+    client = Client()
+    page = client.get(f"/portal/kb/{sink.id}")
+    assert page.status_code == 200 and f'action="/portal/kb/{sink.id}/read"' in page.content.decode()
+    assert ArticleView.objects.count() == 0 and Session.objects.count() == 0
+    assert settings_session_cookie() not in client.cookies
+    assert client.get(f"/portal/kb/{sink.id}/read").status_code == 405
+    assert ArticleView.objects.count() == 0
+
+
+def settings_session_cookie() -> str:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME
+
+
+def test_the_read_of_an_unpublished_or_unknown_article_is_not_counted():
+    hidden = article("燃气报警", "立即开窗", category="gas")
+    Article.objects.filter(id=hidden.id).update(published=False)
+    assert Client().post(f"/portal/kb/{hidden.id}/read", HTTP_X_REQUESTED_WITH="fetch").status_code == 404
+    assert ArticleView.objects.count() == 0
+
+
 def test_a_read_that_ends_without_a_report_counts_as_self_served():
     sink = article("水槽下水慢怎么办", "先清理存水弯里的杂物", keywords="下水道 堵塞")
-    Client().get(f"/portal/kb/{sink.id}")
+    read(Client(), sink)
     home, _ = home_with_owner()
     client = verified_client(home)
-    client.get(f"/portal/kb/{sink.id}")
-    client.get(f"/portal/kb/{sink.id}")  # once per visit
+    read(client, sink)
+    read(client, sink)  # once per visit
     client.post(f"/q/{home.token}/report", {"category_code": "drainage", "description": "还是堵", "choice": "new"})
     assert ArticleView.objects.count() == 2
     later = timezone.now() + timedelta(days=2)

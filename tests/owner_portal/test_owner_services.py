@@ -164,3 +164,18 @@ def test_rescheduling_keeps_the_new_slots_and_says_so_on_the_timeline():
                                                     note="白天不在家", now=timezone.now())
     assert order.preferred_slots[0]["start"] == start.isoformat()
     assert order.events.filter(data__request="reschedule", owner_visible=True).exists()
+
+
+def test_the_assignment_text_names_a_technician_without_a_phone_without_a_placeholder():
+    from django.utils import translation
+
+    from backend.notifications import sms
+
+    home, _ = home_with_owner()  # side A's order was routed to a technician who has no phone
+    assert home.side.technician.phone == ""
+    delivery = Delivery.objects.get(event_type="sms.technician_assigned", target_id=home.side.order.contact_phone,
+                                    idempotency_key__startswith=f"owner:{home.side.order.id}:")
+    assert "technician_phone" not in delivery.payload["params"]
+    with translation.override("zh-hans"):
+        text = sms.sms_render(template=delivery.payload["template"], params=delivery.payload["params"])
+    assert "电话" not in text and "-" not in text.replace(home.side.order.number, ""), text

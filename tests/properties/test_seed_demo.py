@@ -60,6 +60,14 @@ def test_every_owner_phone_is_a_valid_unique_mobile_number():
     assert all(len(h) == 64 for h in Owner.objects.values_list("id_number_hash", flat=True))
 
 
+def test_every_demo_technician_has_a_phone_of_their_own():
+    # The owner's text message about an assignment gives the technician's number.
+    seed_demo(scale=1, now=timezone.now())
+    phones = list(User.objects.filter(role_rows__role=Role.TECHNICIAN).values_list("phone", flat=True))
+    assert len(phones) == 10 and all(normalize_phone(phone) == phone for phone in phones)
+    assert len(set(phones)) == len(phones) and not set(phones) & set(Owner.objects.values_list("phone", flat=True))
+
+
 def test_every_role_has_a_demo_login_with_the_shared_password():
     seed_demo(scale=1, now=timezone.now())
     for login in DEMO_LOGINS:

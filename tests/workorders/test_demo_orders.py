@@ -33,3 +33,24 @@ def test_the_dispatcher_of_the_demo_sees_the_demo_orders():
         assert orders_visible_to(User.objects.get(username=username)).count() == WorkOrder.objects.count() > 0
     tech = User.objects.filter(assigned_orders__isnull=False).first()
     assert set(orders_visible_to(tech).values_list("technician_id", flat=True)) == {tech.id}
+
+
+@pytest.mark.django_db
+def test_the_demo_has_estimates_waiting_on_each_approver_and_loads_them_once():
+    from backend.accounts.models import User
+    from backend.workorders.approvals.estimates import approval_inbox
+    from backend.workorders.demo import APPROVAL_CASES, seed_pending_approvals
+    from backend.workorders.models import ApprovalInstance
+
+    now = timezone.now()
+    seed_demo(scale=1, now=now)
+    seed_orders(now=now, projects=1, per_state=1)
+    assert seed_pending_approvals(now=now) == len(APPROVAL_CASES)
+    for username in ("manager", "finance", "director"):
+        inbox = approval_inbox(actor=User.objects.get(username=username))
+        assert inbox, f"{username} has nothing to approve"
+    waiting = WorkOrder.objects.filter(approvals__status="in_progress")
+    assert waiting.count() == len(APPROVAL_CASES)
+    assert set(waiting.values_list("state", "waiting_reason")) == {(State.WAITING, "approval")}
+    assert seed_pending_approvals(now=now) == 0
+    assert ApprovalInstance.objects.count() == len(APPROVAL_CASES)

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Serves the API docs' Swagger UI from the installed package's static files instead of a CDN
+    # (blank without internet, slow or blocked in mainland China).
+    "ninja",
     "backend.core",
     "backend.accounts",
     "backend.properties",
@@ -178,7 +181,8 @@ ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
-PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
+# The address printed in QR codes and text messages. Embedded mode: the local server on $PORT.
+PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL or f"http://127.0.0.1:{env.PORT}").rstrip("/")
 RATE_LIMITS = {
     # name: (max attempts, window seconds)
     "login": (10, 300),
@@ -193,6 +197,8 @@ RATE_LIMITS = {
     "portal_write": (60, 3600),
     "portal_read": (300, 60),
 }
+# Error pages (404, 413, 500) keep the layout of the part of the site the request was made in.
+ERROR_PAGE_LAYOUTS = {"/q/": "owner_portal/portal_base.html", "/portal/": "owner_portal/portal_base.html"}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"

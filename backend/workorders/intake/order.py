@@ -110,6 +110,7 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
             contact_phone=phone, contact_language=contact_language, channel=channel, category_code=category_code,
             priority=priority, description=description, location_detail=location_detail.strip()[:200],
             preferred_slots=slots, warranty_verdict=verdict.verdict, warranty_reason=verdict.reason[:200],
+            warranty_reasoning=verdict.reasoning,
             definitions_version=definitions.version, created_at=now, updated_at=now,
         )
         event = event_add(order=order, kind=Kind.CREATED, actor=actor, to_state=State.SUBMITTED, now=now,

@@ -7,8 +7,9 @@ electrical and plumbing 2 years, fit-out and the rest 2 years — counted from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from backend.workorders.models import WarrantyVerdict
 
@@ -26,8 +27,17 @@ DEFAULT_YEARS = 2
 
 @dataclass(frozen=True)
 class Verdict:
+    """``reason`` is the English text kept in ``WorkOrder.warranty_reason``; ``code`` and ``params``
+    are stored beside it and rendered in the reader's language (``backend.workorders.reasons``)."""
+
     verdict: str
     reason: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reasoning(self) -> dict[str, Any]:
+        return {"code": self.code, "params": self.params}
 
 
 def _add_years(day: date, years: int) -> date:
@@ -39,11 +49,14 @@ def _add_years(day: date, years: int) -> date:
 
 def warranty_verdict(*, top_category: str, handover_date: date | None, today: date, public_area: bool) -> Verdict:
     if public_area:
-        return Verdict(WarrantyVerdict.IN, "public area: maintained by the developer")
+        return Verdict(WarrantyVerdict.IN, "public area: maintained by the developer", "warranty.public_area")
     if handover_date is None:
-        return Verdict(WarrantyVerdict.UNKNOWN, "the unit has no handover date")
+        return Verdict(WarrantyVerdict.UNKNOWN, "the unit has no handover date", "warranty.no_handover_date")
     years = WARRANTY_YEARS_BY_TOP_CATEGORY.get(top_category, DEFAULT_YEARS)
     ends = _add_years(handover_date, years)
+    params: dict[str, Any] = {"years": years, "category": top_category, "ends": ends.isoformat()}
     if today < ends:
-        return Verdict(WarrantyVerdict.IN, f"{years}-year warranty for {top_category} until {ends.isoformat()}")
-    return Verdict(WarrantyVerdict.OUT, f"{years}-year warranty for {top_category} ended {ends.isoformat()}")
+        return Verdict(WarrantyVerdict.IN, f"{years}-year warranty for {top_category} until {ends.isoformat()}",
+                       "warranty.in", params)
+    return Verdict(WarrantyVerdict.OUT, f"{years}-year warranty for {top_category} ended {ends.isoformat()}",
+                   "warranty.ended", params)

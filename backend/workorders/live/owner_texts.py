@@ -49,7 +49,8 @@ def owner_step_notify(*, order: WorkOrder, to: str, event_id: int, now: datetime
         if technician is None:
             return
         params = {"technician": technician.display_name or technician.get_username(),
-                  "technician_phone": mask_phone(technician.phone) if technician.phone else "-"}
+                  # No phone, no phone in the text: the template has a wording without it.
+                  "technician_phone": mask_phone(technician.phone) if technician.phone else ""}
     owner_text(order, template, f"event:{event_id}", now, **params)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Loads the portal's demo self-help articles (idempotent) and prints the demo homeowner's QR link."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=None, help="Print the link for this local port.")
+        parser.add_argument("--port", type=int, default=None, help="Print the demo links (given by ./run once the server is up).")
 
     def handle(self, *args: Any, port: int | None, **options: Any) -> None:
         created = seed_articles()
@@ -21,14 +22,13 @@ class Command(BaseCommand):
         entry = demo_owner_entry(now=timezone.now())
         if entry is None or port is None:
             return
-        url = entry.url
-        if "://127.0.0.1:" in url or "://localhost:" in url:
-            url = f"http://127.0.0.1:{port}" + url[url.index("/q/"):]
+        # The same address as the QR labels and the text messages (PUBLIC_BASE_URL, which follows
+        # $PORT in embedded mode), so that what is printed here is what an owner would scan.
         self.stdout.write("\n".join([
             "",
             "Homeowner portal (what a scanned QR code opens, best on a phone-sized window):",
-            f"  {entry.place}: {url}",
+            f"  {entry.place}: {entry.url}",
             f"  owner's phone {entry.phone}; the SMS code is written to var/log/worker.log",
-            f"  self-help articles: http://127.0.0.1:{port}/portal/kb",
+            f"  self-help articles: {settings.PUBLIC_BASE_URL}/portal/kb",
             "",
         ]))

@@ -2,7 +2,8 @@
  * - report form: category children by family, "add to the existing report?" offer, self-help
  *   suggestions while typing, photos resized in the browser before upload;
  * - tracking page: live updates over WebSocket, recovered over REST (`events?since=`) after a missed
- *   message and by polling whenever the socket is down. */
+ *   message and by polling whenever the socket is down;
+ * - self-help article: reports the read with a POST (the page's GET writes nothing). */
 (function () {
   "use strict";
   var T = {};
@@ -129,6 +130,13 @@
 
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if (!$("input[name=category_code]:checked", form)) {
+        // The kinds are hidden until a family is chosen: the browser cannot point at them, so say it here.
+        showError(T.noCategory);
+        var picker = $("#category-picker", form);
+        picker.scrollIntoView({ behavior: "smooth", block: "center" }); picker.focus({ preventScroll: true });
+        return;
+      }
       var data = new FormData(form);
       data.delete("photos");
       photos.forEach(function (p) { data.append("photos", p.blob, p.name); });
@@ -225,7 +233,15 @@
     document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh("poll"); });
   }
 
+  // ---- self-help article: the read is counted by a POST, never by the GET of the page
+  function reportRead(form) {
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", keepalive: true,
+                         headers: { "X-Requested-With": "fetch" } }).catch(function () {});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var read = document.getElementById("kb-read");
+    if (read) reportRead(read);
     var form = document.getElementById("report-form");
     if (form) initReport(form);
     var live = document.getElementById("order-live");

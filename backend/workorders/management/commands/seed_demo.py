@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from backend.properties.demo import DEMO_LOGINS, seed_demo
-from backend.workorders.demo import seed_orders
+from backend.workorders.demo import seed_orders, seed_pending_approvals
 
 
 class Command(BaseCommand):
@@ -28,6 +28,7 @@ class Command(BaseCommand):
         summary = seed_demo(scale=scale, now=now,
                             progress=(lambda line: self.stdout.write(f"  {line}")) if verbose else None)
         orders = seed_orders(now=now) if not no_orders else None
+        waiting = seed_pending_approvals(now=now) if not no_orders else 0
         elapsed = time.monotonic() - started
         if options["verbosity"] >= 1:
             self.stdout.write(
@@ -35,6 +36,7 @@ class Command(BaseCommand):
                 f"buildings, {summary.units} units, {summary.public_areas} public areas, {summary.owners} owners, "
                 f"{summary.ownerships} ownerships, {summary.technicians} technicians"
                 + (f", {orders.created} new work orders" if orders is not None else "")
+                + (f", {waiting} estimates awaiting approval" if waiting else "")
             )
         if verbose:
             for login in DEMO_LOGINS:

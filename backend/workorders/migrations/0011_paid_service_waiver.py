@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workorders', '0009_order_contact_language'),
+        ('workorders', '0010_order_warranty_reasoning'),
     ]
 
     operations = [
