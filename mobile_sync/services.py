@@ -138,9 +138,8 @@ class _Push:
 
     def prefetch(self, changes: dict[str, dict[str, list[Any]]]) -> None:
         """One query per table for every order, comment and part the batch names, instead of one per row."""
-        ids = {r.get("work_order_id") for entry in changes.values()
-               for r in entry.get("created", []) + entry.get("updated", [])}
-        ids = {i for i in ids if isinstance(i, str) and i}
+        ids = {i for entry in changes.values() for r in entry.get("created", []) + entry.get("updated", [])
+               if isinstance(i := r.get("work_order_id"), str) and i}
         self._orders = dict.fromkeys(ids)
         self._orders.update({o.sync_id: o for o in WorkOrder.objects.filter(sync_id__in=ids)})
         self.comments_by_id = self._existing(Comment, changes.get("comments", {}))
