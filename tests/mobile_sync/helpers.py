@@ -48,6 +48,10 @@ class Device:
         body = response.json()
         if lose:
             return body
+        return self.apply_pull(body)
+
+    def apply_pull(self, body: dict[str, Any]) -> dict[str, Any]:
+        """What WatermelonDB does with a pull's answer."""
         for table, entry in body["changes"].items():
             rows = self.db.setdefault(table, {})
             local = self.outbox.get(table, {})
@@ -82,10 +86,11 @@ class Device:
         self.outbox.setdefault(table, {"created": [], "updated": [], "deleted": []})[kind].append(row)
         return row
 
-    def push_raw(self, changes: dict[str, Any] | None = None) -> Any:
+    def push_raw(self, changes: dict[str, Any] | None = None, last_pulled_at: Any = "keep") -> Any:
         changes = changes if changes is not None else self.outbox
-        body = {"changes": changes, "last_pulled_at": self.last_pulled_at}
-        return Client().post(f"/api/v1/sync/push?last_pulled_at={self.last_pulled_at}", data=json.dumps(body),
+        cursor = self.last_pulled_at if last_pulled_at == "keep" else last_pulled_at
+        body = {"changes": changes, "last_pulled_at": cursor}
+        return Client().post(f"/api/v1/sync/push?last_pulled_at={cursor}", data=json.dumps(body),
                              content_type="application/json", **self.auth)
 
     def push(self, *, lose: bool = False) -> Any:
