@@ -135,6 +135,7 @@ class _Push:
         self.dirty: set[str] = set()
         self._orders: dict[str, WorkOrder | None] = {}
         self.merges = set(sync.row.conflicts or [])
+        self._assigned: dict[Any, datetime] = {}
 
     def prefetch(self, changes: dict[str, dict[str, list[Any]]]) -> None:
         """One query per table for every order, comment and part the batch names, instead of one per row."""
@@ -251,6 +252,10 @@ class _Push:
             if cleaned is not None:
                 fresh.append((index, row, cleaned))
         fresh.sort(key=lambda t: (t[2]["device_at"].at or self.now, t[0]))
+        # When the technician was last assigned each order the steps name: one query, not one per step.
+        orders = [o.id for o in (self.order(c["work_order_id"]) for _i, _r, c in fresh) if o is not None]
+        self._assigned = dict(Assignment.objects.filter(order_id__in=orders, technician=self.user).order_by(
+            "order_id", "started_at").values_list("order_id", "started_at"))
         for _index, row, cleaned in fresh:
             self._replay(row["id"], cleaned)
         known = self._known("work_order_events", entry.get("deleted", []))
@@ -263,8 +268,8 @@ class _Push:
         """Device time counts for the clocks when it is not in the future nor before the assignment."""
         if device_at is None or device_at > self.now:
             return None
-        assigned = Assignment.objects.filter(order=order, technician=self.user).order_by("-started_at").first()
-        if assigned is None or device_at < assigned.started_at:
+        assigned_at = self._assigned.get(order.id)
+        if assigned_at is None or device_at < assigned_at:
             return None
         last = sla_last_event_at(order=order)
         return device_at if last is None or device_at >= last else None
