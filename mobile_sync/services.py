@@ -217,17 +217,10 @@ class _Push:
                             deleted=True)
 
     def _known(self, name: str, ids: list[str]) -> set[str]:
-        """The ids of ``ids`` the device was sent (held) or the server has."""
-        if not ids:
-            return set()
+        """The ids of ``ids`` the device was sent (or pushed itself): the only records it can have deleted. Any
+        other id is ignored, so a delete tells nothing about records outside the device's scope."""
         held = self.held.get(name, {})
-        known = {i for i in ids if i in held}
-        if name in MODELS:
-            known |= set(MODELS[name].objects.filter(sync_id__in=ids).values_list("sync_id", flat=True))
-        if name == "work_order_events":
-            known |= set(SyncEvent.objects.filter(device=self.device, client_id__in=ids).values_list(
-                "client_id", flat=True))
-        return known
+        return {i for i in ids if i in held}
 
     # --- events ----------------------------------------------------------------------------------
     def replay_events(self, entry: dict[str, list[Any]]) -> None:
@@ -365,8 +358,9 @@ class _Push:
                 self.refuse("part_usages", row["id"], exc.code, _reason(exc))
                 continue
             self.resend("part_usages", row["id"])
+        known = self._known("part_usages", entry.get("deleted", []))
         for record_id in entry.get("deleted", []):
-            part = self.parts_by_id.get(record_id)
+            part = self.parts_by_id.get(record_id) if record_id in known else None
             if part is None:
                 self.held.get("part_usages", {}).pop(record_id, None)
                 continue  # created and deleted offline (the server never saw it), or removed already
