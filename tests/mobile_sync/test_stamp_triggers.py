@@ -76,3 +76,15 @@ def test_a_write_to_a_rebuilt_table_is_stamped_again_after_migrate():
     finally:
         _rebuild_comment_table(null=False)
         triggers.install(connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_does_not_stop_the_migrate_that_repairs_what_it_reports(monkeypatch):
+    _rebuild_comment_table(null=True)
+    try:
+        monkeypatch.setattr("sys.argv", ["manage.py", "migrate"])
+        call_command("migrate", verbosity=0, skip_checks=False)  # as `manage.py migrate` runs: checks first
+        assert triggers.missing(connection) == []
+    finally:
+        _rebuild_comment_table(null=False)
+        triggers.install(connection)
