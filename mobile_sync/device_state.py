@@ -82,15 +82,16 @@ def device_state_at(*, device: Any, cursor: int) -> State:
     return state
 
 
-def device_sync_open(*, device: Any, presented: int | None) -> DeviceSync:
+def device_sync_open(*, device: Any, presented: int | None, pull: bool) -> DeviceSync:
     """Locks the device's cursors and returns what it holds as of ``presented``, confirming that cursor when it
-    names a pending pull. Call inside a transaction. ``presented=None``: a first pull, the device holds nothing."""
+    names a pending pull. Call inside a transaction. ``presented=None``: for a pull, a first pull (the device
+    holds nothing); for a push, the confirmed state (the push names no state)."""
     if presented is not None and presented > MAX_CURSOR:
         raise InvalidSyncBatch(details={"reason": "last_pulled_at is not a cursor this server issued"})
     DeviceCursor.objects.get_or_create(device=device)
     row = DeviceCursor.objects.select_for_update().get(device=device)
     if presented is None:
-        return DeviceSync(row=row, presented=None, state={})
+        return DeviceSync(row=row, presented=None, state={} if pull else _load(device))
     if row.issued is not None and presented > row.issued:
         raise InvalidSyncBatch(details={"reason": "last_pulled_at is not a cursor this server issued"})
     if presented == row.confirmed:

@@ -68,7 +68,7 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
     if schema_version > SCHEMA_VERSION or schema_version < 1:
         raise SchemaTooOld(details={"server_version": SCHEMA_VERSION, "client_version": schema_version})
     with transaction.atomic():
-        sync = device_sync_open(device=device, presented=last_pulled_at)
+        sync = device_sync_open(device=device, presented=last_pulled_at, pull=True)
         floor = safe_cursor()
         first = last_pulled_at is None
         held_all = sync.state

@@ -420,7 +420,7 @@ def sync_push(*, user: Any, device: Any, changes: Any, last_pulled_at: int | Non
     try:
         with transaction.atomic():
             push = _Push(user=user, device=device, now=now,
-                         sync=device_sync_open(device=device, presented=last_pulled_at))
+                         sync=device_sync_open(device=device, presented=last_pulled_at, pull=False))
             push.check_conflicts(changes)
             push.prefetch(changes)
             for name in sorted((READ_ONLY | {"work_orders"}) & set(changes)):

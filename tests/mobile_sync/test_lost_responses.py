@@ -7,7 +7,10 @@ The server commits what a device holds only when the device presents the cursor 
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from backend.workorders import dispatch
@@ -151,3 +154,20 @@ def _token(device):  # type: ignore[no-untyped-def]
     from backend.accounts.models import DeviceToken
 
     return DeviceToken.objects.get(user=device.user, name=device.name)
+
+
+def test_a_push_without_a_cursor_keeps_what_the_device_holds():
+    a, _b = two_sides()
+    comment_add(actor=a.dispatcher, order_id=a.order.id, body="先打电话", owner_visible=False, now=timezone.now())
+    device = Device(a.technician)
+    device.pull()
+    device.pull()  # confirms the first pull
+    held = device_state_load(device=_token(device))
+    assert held["comments"]
+    device.record("comments", {"id": client_id(), "work_order_id": a.order.sync_id, "body": "无游标的推送",
+                               "owner_visible": False})
+    body = json.dumps({"changes": device.outbox, "last_pulled_at": None})
+    response = Client().post("/api/v1/sync/push", data=body, content_type="application/json", **device.auth)
+    assert response.status_code == 200, response.content
+    after = device_state_load(device=_token(device))
+    assert all(set(held[t]) <= set(after[t]) for t in held)  # marks added, nothing the device holds forgotten
