@@ -16,6 +16,7 @@ from backend.accounts.auth import DeviceTokenAuth
 from backend.accounts.roles import Role
 from backend.core.schemas import COMMON_ERRORS, InSchema
 from mobile_sync import selectors, services, tables
+from mobile_sync.device_state import MAX_CURSOR
 from mobile_sync.errors import InvalidSyncBatch
 
 router = Router(tags=["sync"], auth=DeviceTokenAuth())
@@ -70,12 +71,16 @@ class PushOut(Schema):
 def _cursor(raw: str | int | None) -> int | None:
     if raw in (None, "", "null", "undefined"):
         return None
+    if isinstance(raw, str) and len(raw) > 20:  # int() of a long digit string is quadratic; no cursor is that long
+        raise InvalidSyncBatch(details={"reason": "last_pulled_at is not a cursor this server issued"})
     try:
         value = int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise InvalidSyncBatch(details={"reason": "last_pulled_at must be a number or null"}) from exc
     if value < 0:
         raise InvalidSyncBatch(details={"reason": "last_pulled_at must not be negative"})
+    if value > MAX_CURSOR:
+        raise InvalidSyncBatch(details={"reason": "last_pulled_at is not a cursor this server issued"})
     return value or None
 
 

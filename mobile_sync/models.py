@@ -7,8 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# A seen_stamp that matches no row: the next pull sends the record again whatever the cursor.
+# A seen_stamp that matches no row: the next pull sends the record again (the device holds a version the
+# server did not accept, or one it cannot name).
 RESEND = -1
+# Unconfirmed pulls kept per device: a phone that loses this many answers in a row pulls from its confirmed
+# state still; only a pull older than these cannot be confirmed any more (its device then syncs from the
+# confirmed state, which it held before).
+MAX_PENDING = 8
 
 
 if TYPE_CHECKING:
@@ -18,7 +23,7 @@ else:
 
 
 class RecordSetField(_TextField):
-    """``{record id: stamp}`` kept as compact JSON text, encoded and decoded by orjson.
+    """``{record id: stamp}`` (or a pull's delta of them) kept as compact JSON text, encoded and decoded by orjson.
 
     Not ``jsonb``: nothing queries inside a record set, and a first pull of 10 000 orders writes three sets
     of 10 000 entries, whose ``jsonb`` parsing and compression cost more than the rest of the save.
@@ -60,6 +65,53 @@ class DeviceTable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.table} ({len(self.records)})"
+
+
+class DeviceCursor(models.Model):
+    """A device's pull cursors: the one it last confirmed (presented back), the last one issued to it.
+
+    Locked by every pull and push of the device, so two syncs of one device never interleave. ``conflicts``
+    names the records (``"table:id"``) of the device's last push that answered 409: the next push that
+    writes one of them is a merge, and its timeline event says so.
+    """
+
+    device = models.OneToOneField("accounts.DeviceToken", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="+", verbose_name=_("device"))
+    confirmed = models.BigIntegerField(_("confirmed cursor"), null=True)
+    issued = models.BigIntegerField(_("last issued cursor"), null=True)
+    conflicts = models.JSONField(_("records of the last conflict"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("device cursor")
+        verbose_name_plural = _("device cursors")
+
+    def __str__(self) -> str:
+        return f"{self.device_id} confirmed {self.confirmed} issued {self.issued}"
+
+
+class DevicePull(models.Model):
+    """A pull answered but not yet confirmed: what the device will hold once it presents ``cursor``.
+
+    ``delta`` is ``{table: {record id: stamp, or null when the pull deleted it}}`` against the device's
+    confirmed record sets (all of them, when ``replace``: a first pull). Kept until the device presents one of
+    its cursors (then that one is applied and the others dropped), at most ``MAX_PENDING`` per device.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    device = models.ForeignKey("accounts.DeviceToken", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("device"))
+    cursor = models.BigIntegerField(_("cursor"))
+    replace = models.BooleanField(_("replaces the record sets"), default=False)
+    delta = RecordSetField(_("changes sent"), default=dict)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("unconfirmed pull")
+        verbose_name_plural = _("unconfirmed pulls")
+        constraints = [models.UniqueConstraint(fields=["device", "cursor"], name="uniq_device_pull_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @{self.cursor}"
 
 
 class SyncEvent(models.Model):

@@ -29,6 +29,7 @@ from backend.workorders.dispatch.routing import (
 )
 from backend.workorders.effects import order_transition
 from backend.workorders.intake.order import IntakeResult, duplicates_of, order_intake
+from backend.workorders.lifecycle.timeline import event_add as timeline_event_add
 from backend.workorders.owner.steps import (
     OwnerIdentity,
     order_owner_cancel,
@@ -40,6 +41,7 @@ from backend.workorders.owner.steps import (
     quote_decide,
     quote_send,
 )
+from backend.workorders.records.edits import NotAuthor, comment_edit, part_edit, part_remove
 from backend.workorders.records.entries import (
     attachment_add,
     attachment_store,
@@ -51,10 +53,10 @@ from backend.workorders.records.entries import (
 from backend.workorders.sla.clocks import sla_alert_fire
 
 __all__ = [
-    "Actor", "IntakeResult", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject",
-    "approval_timeout", "attachment_add", "attachment_store", "comment_add", "duplicates_of", "estimate_submit",
+    "Actor", "IntakeResult", "NotAuthor", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject",
+    "approval_timeout", "attachment_add", "attachment_store", "comment_add", "comment_edit", "duplicates_of", "estimate_submit",
     "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_owner_cancel",
     "order_priority_change", "order_rate", "order_reopen", "order_reschedule_request", "order_route",
-    "order_transition", "owner_message_add", "paid_service_waive", "part_add", "quote_decide", "quote_send",
-    "sla_alert_fire", "staff_actor", "system_actor", "technician_status_update",
+    "order_transition", "owner_message_add", "paid_service_waive", "part_add", "part_edit", "part_remove", "quote_decide", "quote_send",
+    "sla_alert_fire", "staff_actor", "system_actor", "technician_status_update", "timeline_event_add",
 ]

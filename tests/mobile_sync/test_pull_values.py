@@ -14,7 +14,7 @@ from django.utils import timezone
 from backend.accounts.models import DeviceToken, TechnicianProfile
 from backend.workorders.intake.numbering import format_number
 from backend.workorders.models import Attachment, Comment, PartUsage, TimelineEvent, WorkOrder
-from mobile_sync.device_state import device_state_load
+from mobile_sync.device_state import device_state_at, device_state_load
 from mobile_sync.models import SyncEvent
 from mobile_sync.tables import TABLES, TABLES_BY_NAME
 from tests.factories import OwnerFactory, OwnershipFactory, PublicAreaFactory
@@ -150,8 +150,11 @@ def test_a_first_pull_records_every_row_it_sent_at_the_stamp_it_read():
     a, _area_order = a_busy_scope()
     device = Device(a.technician)
     _refuse_one_step(device, a.order)
-    changes = device.pull()["changes"]
-    held = device_state_load(device=_token(device))
+    body = device.pull()
+    changes = body["changes"]
+    # Kept under the cursor it issued, and what the device holds only once it presents that cursor back.
+    held = device_state_at(device=_token(device), cursor=body["timestamp"])
+    assert device_state_load(device=_token(device)) == {}
     for table in TABLES:
         sent = {r["id"] for r in changes[table.name]["created"]}
         stored = dict(table.scope(a.technician, _token(device)).values_list("sync_id", "sync_stamp"))
@@ -159,6 +162,8 @@ def test_a_first_pull_records_every_row_it_sent_at_the_stamp_it_read():
             stored["refusedAAAAAAAAA"] = SyncEvent.objects.get(client_id="refusedAAAAAAAAA").sync_stamp
         assert sent == set(stored) and held[table.name] == stored, table.name
     assert set(held["categories"]) == {c["id"] for c in changes["categories"]["created"]}
+    device.pull()
+    assert device_state_load(device=_token(device)) == held
     refused = [e for e in changes["work_order_events"]["created"] if e["status"] == "refused"]
     assert [(e["id"], e["reason"]) for e in refused] == [("refusedAAAAAAAAA", "invalid_transition: cancelled")]
 

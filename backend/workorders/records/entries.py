@@ -30,9 +30,7 @@ from backend.workorders.states import State
 
 def comment_add(*, actor: User, order_id: UUID, body: str, owner_visible: bool, now: datetime,
                 sync_id: str | None = None) -> Comment:
-    body = (body or "").strip()
-    if not body or len(body) > MAX_DESCRIPTION:
-        raise invalid("body", _("Write 1 to 2000 characters."))
+    body = comment_body_clean(body)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
         comment = Comment.objects.create(order=order, author=actor, body=body, owner_visible=owner_visible,
@@ -48,20 +46,40 @@ def comment_add(*, actor: User, order_id: UUID, body: str, owner_visible: bool, 
 WORKER_ROLES = (Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 
 
-def _ensure_open(order: WorkOrder) -> None:
+MAX_PART_NAME = 100
+
+
+def comment_body_clean(body: str) -> str:
+    """A comment's text as it is stored: stripped, 1 to 2000 characters, or refused — never cut."""
+    body = (body or "").strip()
+    if not body or len(body) > MAX_DESCRIPTION:
+        raise invalid("body", _("Write 1 to 2000 characters."))
+    return body
+
+
+def part_line_clean(*, name: str, quantity: Decimal, unit_price_yuan: Decimal) -> str:
+    """A part's name as it is stored, once its line is valid; refused with the reason otherwise."""
+    name = (name or "").strip()
+    if quantity <= 0 or unit_price_yuan < 0 or not name:
+        raise invalid("quantity", _("A part needs a name, a positive quantity and a price of at least 0."))
+    if len(name) > MAX_PART_NAME:
+        raise invalid("name", _("A part's name has at most 100 characters."))
+    return name
+
+
+def ensure_open(order: WorkOrder) -> None:
     if order.state in {State.CANCELLED, State.REJECTED, State.CLOSED}:
         raise invalid("order", _("The order is closed."))
 
 
 def part_add(*, actor: User, order_id: UUID, name: str, quantity: Decimal, unit_price_yuan: Decimal,
              now: datetime, sync_id: str | None = None) -> PartUsage:
-    if quantity <= 0 or unit_price_yuan < 0 or not name.strip():
-        raise invalid("quantity", _("A part needs a name, a positive quantity and a price of at least 0."))
+    name = part_line_clean(name=name, quantity=quantity, unit_price_yuan=unit_price_yuan)
     ensure_role(actor, WORKER_ROLES)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        _ensure_open(order)
-        part = PartUsage.objects.create(order=order, name=name.strip()[:100], quantity=quantity,
+        ensure_open(order)
+        part = PartUsage.objects.create(order=order, name=name, quantity=quantity,
                                         unit_price_yuan=unit_price_yuan, added_by=actor, created_at=now,
                                         **({"sync_id": sync_id} if sync_id else {}))
         event = event_add(order=order, kind=Kind.NOTE, actor=actor, note=f"{part.name} × {quantity}", now=now,
@@ -77,7 +95,7 @@ def labour_add(*, actor: User, order_id: UUID, description: str, minutes: int, a
     ensure_role(actor, WORKER_ROLES)
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
-        _ensure_open(order)
+        ensure_open(order)
         line = LabourLine.objects.create(order=order, description=description.strip()[:200], minutes=minutes,
                                          amount_yuan=amount_yuan, technician=actor, created_at=now)
         order_announce(order=order, kind="labour", now=now)
