@@ -67,3 +67,7 @@ SMS_BACKEND = get("SMS_BACKEND")
 BEAT_HEARTBEAT_SECONDS = get_int("BEAT_HEARTBEAT_SECONDS", 30)
 # How many days after completion a homeowner (or the office) may reopen an order.
 REOPEN_WINDOW_DAYS = get_int("REOPEN_WINDOW_DAYS", 30)
+# The proxies in front of the app: how many (each appends the address it saw to X-Forwarded-For), or
+# their addresses / networks. Neither in the embedded mode: the client's own header is never believed.
+TRUSTED_PROXY_COUNT = get_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXIES = get_list("TRUSTED_PROXIES")

@@ -179,6 +179,9 @@ SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
 PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
+# Per-address limits read the client's address from what these proxies say (backend.core.ratelimit.client_ip).
+TRUSTED_PROXY_COUNT = env.TRUSTED_PROXY_COUNT
+TRUSTED_PROXIES = env.TRUSTED_PROXIES
 RATE_LIMITS = {
     # name: (max attempts, window seconds)
     "login": (10, 300),
