@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,10 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
                 code="rate_limited",
             ) from exc
         return super().clean()
+
+
+class RateLimitedAdminAuthenticationForm(RateLimitedAuthenticationForm, AdminAuthenticationForm):
+    """The admin's sign-in goes through the same limit as the staff sign-in (the admin also requires is_staff)."""
 
 
 class StaffLoginView(auth_views.LoginView):
