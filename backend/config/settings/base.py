@@ -130,11 +130,22 @@ MAX_REQUEST_BYTES = env.MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 # --- cache, channel layer, Celery: Redis when REDIS_URL is set, serverless equivalents otherwise.
+# channels_redis waits for a socket's next message with a blocking pop of up to 5 s (brpop_timeout);
+# redis-py's default socket timeout is also 5 s, so on an idle socket the read timed out first and
+# the consumer died ("Timeout reading from redis", close 1011 after 5-15 s). The socket timeout must
+# be well above the blocking pop; keepalive and a health check find a dead connection instead.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 30
+
+
+def redis_channel_layer(url: str) -> dict[str, object]:
+    host = {"address": url, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": 5,
+            "socket_keepalive": True, "health_check_interval": 15}
+    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+
+
 if env.REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [env.REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(env.REDIS_URL)}
 else:
     # Embedded mode serves the web from one process: its local-memory cache gives atomic counters there.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anxin"}}
