@@ -16,5 +16,6 @@ urlpatterns = [
     path("", core_views.home, name="home"),
 ]
 
+handler400 = "backend.core.views.bad_request"
 handler404 = "backend.core.views.not_found"
 handler500 = "backend.core.views.server_error"

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from backend.accounts.auth import staff_auth
-from backend.core.schemas import COMMON_ERRORS
+from backend.core.schemas import COMMON_ERRORS, EdgeSchema
 from backend.workorders import approvals, dispatch, owner, selectors, services
 from backend.workorders.access import access_order
 from backend.workorders.schemas import (
@@ -51,7 +51,7 @@ router = Router(tags=["work orders"], auth=staff_auth)
 ERRORS: dict[int, Any] = {**COMMON_ERRORS, 409: COMMON_ERRORS[400]}
 
 
-class OrderQuery(Schema):
+class OrderQuery(EdgeSchema):
     state: list[str] | None = Field(default=None, description="Repeat for several states.")
     project_id: UUID | None = None
     building_id: UUID | None = None
