@@ -186,6 +186,7 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
     context: dict[str, Any] = {"place": place, "token": token, "next": nxt, "step": "phone", "error": "",
                                "phone": ""}
     pending = request.session.get(SESSION_OTP)
+    retry_after: Any = None
     if request.method == "POST":
         action = _form(request, "action")
         try:
@@ -215,6 +216,8 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
                 pending = None
         except AppError as exc:
             context["error"] = _message_of(exc)
+            if isinstance(exc, RateLimited):
+                retry_after = exc.details.get("retry_after_seconds")
             if getattr(exc, "code", "") == "code_expired":
                 request.session.pop(SESSION_OTP, None)
                 pending = None
@@ -222,8 +225,11 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
     elif pending and request.GET.get("step") == "code":
         context["step"] = "code"
     context["masked_phone"] = pending.get("phone") if pending else ""
-    status = 200 if not context["error"] else 422
-    return render(request, "owner_portal/verify.html", context, status=status)
+    status = 200 if not context["error"] else 429 if retry_after is not None else 422
+    response = render(request, "owner_portal/verify.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @require_POST

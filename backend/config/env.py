@@ -71,3 +71,6 @@ REOPEN_WINDOW_DAYS = get_int("REOPEN_WINDOW_DAYS", 30)
 # their addresses / networks. Neither in the embedded mode: the client's own header is never believed.
 TRUSTED_PROXY_COUNT = get_int("TRUSTED_PROXY_COUNT", 0)
 TRUSTED_PROXIES = get_list("TRUSTED_PROXIES")
+# The owner portal's text messages: the regions whose mobile numbers may receive codes, and the hourly budget.
+SMS_ALLOWED_REGIONS = get_list("SMS_ALLOWED_REGIONS", ["CN"])
+OTP_SEND_BUDGET_PER_HOUR = get_int("OTP_SEND_BUDGET_PER_HOUR", 500)

@@ -189,6 +189,8 @@ ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 # Embedded mode writes text messages to the log (logger anxin.sms); production names a provider's backend.
 SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
+# Verification codes go only to mobile numbers of these regions (ISO codes, as phonenumbers names them).
+SMS_ALLOWED_REGIONS = env.SMS_ALLOWED_REGIONS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
 PUBLIC_BASE_URL = env.PUBLIC_BASE_URL.rstrip("/")
 # Per-address limits read the client's address from what these proxies say (backend.core.ratelimit.client_ip).
@@ -205,6 +207,8 @@ RATE_LIMITS = {
     "otp_send_ip": (20, 3600),
     "otp_send_token": (10, 3600),
     "otp_verify_ip": (30, 3600),
+    # Every code the portal sends in an hour, whoever asks: a budget against SMS pumping (alerts once).
+    "otp_send_global": (env.OTP_SEND_BUDGET_PER_HOUR, 3600),
     "portal_write": (60, 3600),
     "portal_read": (300, 60),
 }
