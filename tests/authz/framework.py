@@ -57,8 +57,8 @@ class RouteCase:
         return f"{self.method.upper()} {self.route}"
 
 
-def perform(method: str, call: Call, headers: dict[str, str] | None = None) -> Any:
-    client = Client()
+def perform(method: str, call: Call, headers: dict[str, str] | None = None, *, enforce_csrf: bool = False) -> Any:
+    client = Client(enforce_csrf_checks=enforce_csrf)
     headers = {**(call.headers or {}), **(headers or {})}
     method = method.lower()
     if call.raw_body is not None:
