@@ -74,3 +74,5 @@ TRUSTED_PROXIES = get_list("TRUSTED_PROXIES")
 # The owner portal's text messages: the regions whose mobile numbers may receive codes, and the hourly budget.
 SMS_ALLOWED_REGIONS = get_list("SMS_ALLOWED_REGIONS", ["CN"])
 OTP_SEND_BUDGET_PER_HOUR = get_int("OTP_SEND_BUDGET_PER_HOUR", 500)
+# The proxy's internal location for media after the app's access check ("" streams from the app).
+MEDIA_ACCEL_REDIRECT_PREFIX = get("MEDIA_ACCEL_REDIRECT_PREFIX")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from backend.config.api import api
+from backend.config.media import media
 from backend.core import views as core_views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("properties/", include("backend.properties.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
+    path("media/<path:name>", media, name="media"),
     path("", core_views.home, name="home"),
 ]
 

@@ -89,6 +89,24 @@ def _portal_orders() -> PageScenario:
                         refused=[("a signed-in staff member", staff_client(Role.DISPATCHER))])
 
 
+def _media() -> PageScenario:
+    from django.utils import timezone
+
+    from backend.workorders.services import attachment_add
+
+    mine, theirs = home_with_owner()
+    photo, _created = attachment_add(actor=mine.side.technician, order_id=mine.side.order.id, data=jpeg(),
+                                     original_name="leak.jpg", owner_visible=True, now=timezone.now())
+    allowed = Client()
+    allowed.force_login(mine.side.dispatcher)
+    other_project = Client()
+    other_project.force_login(theirs.side.dispatcher)
+    return PageScenario(urls=[photo.file.url, photo.thumbnail.url], allowed=allowed,
+                        refused=[("another project's dispatcher", other_project),
+                                 ("the owner of another home", verified_client(theirs)),
+                                 ("sales", staff_client(Role.SALES))])
+
+
 # --- the admin site: every pattern under admin/ needs a staff member (Django's admin_view)
 
 
@@ -189,6 +207,7 @@ PAGE_CASES = [
     PageCase("GET", "portal/kb", public_reason="the knowledge base: public help articles"),
     PageCase("GET", "portal/kb/suggest", public_reason="the knowledge base's suggestions for a category"),
     PageCase("GET", "portal/kb/<uuid:article_id>", public_reason="one public help article"),
+    PageCase("GET", "media/<path:name>", make=_media),
     PageCase("GET", "admin/login/", public_reason="the admin's sign-in form (limited like /accounts/login/)"),
     PageCase("POST", "admin/logout/", public_reason="ends the caller's own admin session; anyone else is sent to "
                                                      "the admin's index, which asks them to sign in"),

@@ -121,6 +121,9 @@ STATIC_ROOT = env.STATIC_ROOT or str(VAR_DIR / "staticfiles")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT or str(VAR_DIR / "media")
+# /media/ is served by backend.config.media after an access check; behind nginx the view answers with
+# X-Accel-Redirect to this internal location (docker/nginx.conf), without a proxy it streams the file.
+MEDIA_ACCEL_REDIRECT_PREFIX = env.MEDIA_ACCEL_REDIRECT_PREFIX
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
