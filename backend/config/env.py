@@ -29,6 +29,29 @@ def require(name: str) -> str:
     return value
 
 
+def require_secret(name: str, *, min_length: int) -> str:
+    """A required key that is long enough to be a key (not "x", "changeme" or a 2-character value)."""
+    value = require(name)
+    if len(value) < min_length or len(set(value)) < 5:
+        raise MissingSetting(f"environment variable {name} must be a random value of at least {min_length} "
+                             f"characters in production")
+    return value
+
+
+def require_hosts(name: str) -> list[str]:
+    hosts = [host.strip() for host in require(name).split(",") if host.strip()]
+    if not hosts or any("*" in host for host in hosts):
+        raise MissingSetting(f"environment variable {name} must name the site's hosts in production, not '*'")
+    return hosts
+
+
+def require_https_url(name: str) -> str:
+    value = require(name).rstrip("/")
+    if not value.startswith("https://") or len(value) <= len("https://"):
+        raise MissingSetting(f"environment variable {name} must be an https:// address in production")
+    return value
+
+
 def get_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":

@@ -70,11 +70,12 @@ def _may_read(request: HttpRequest, name: str) -> bool:
 
 
 @require_safe
-def media(request: HttpRequest, name: str) -> HttpResponse:
+def media(request: HttpRequest, name: str) -> HttpResponse | FileResponse:
     if ".." in name.split("/") or name.startswith("/") or not _may_read(request, name):
         raise Http404
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     accel = getattr(settings, "MEDIA_ACCEL_REDIRECT_PREFIX", "")
+    response: HttpResponse | FileResponse
     if accel:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + name

@@ -84,3 +84,8 @@ def health_report(*, now: datetime) -> dict[str, Any]:
 
 # Other contexts append callables (now -> list of warnings) here, e.g. calendars missing official holiday data.
 HEALTH_WARNING_PROVIDERS: list[Any] = []
+
+
+def beat_health(*, now: datetime) -> dict[str, Any]:
+    """Beat's heartbeat alone (the beat container's health check, ``manage.py beat_health``)."""
+    return _check_beat(now)
