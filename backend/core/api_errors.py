@@ -79,7 +79,12 @@ def _reason_for(error: dict[str, Any]) -> str:
         return _("Expected an object.")
     if kind in {"list_type"}:
         return _("Expected a list.")
-    return str(error.get("msg", _("Invalid value.")))
+    if kind in {"too_long", "too_short"}:
+        return _("The list has too many or too few items.")
+    if kind == "value_error" and isinstance(ctx.get("error"), Exception):
+        # Our own validators raise ValueError with a translated message; pydantic's English text is not shown.
+        return str(ctx["error"])
+    return _("Invalid value.")
 
 
 def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:

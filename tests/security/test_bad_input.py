@@ -37,6 +37,7 @@ def test_nul_in_an_api_query_string_is_a_400(url):
     response = Client().get(url, **admin)
     _assert_contract(response, 400)
     assert response.json()["details"]["reason"] == "nul_character"
+    assert response.json()["message"] == "请求中含有不允许的字符（NUL）。"
 
 
 def test_nul_in_a_public_portal_query_is_a_400_page():
@@ -121,3 +122,23 @@ def test_portal_forms_with_bad_ids_and_impossible_slots_are_field_errors():
                             HTTP_ACCEPT="application/json")
     assert json_slot.status_code == 422
     assert database_snapshot() == before
+
+
+def test_validation_reasons_are_never_pydantics_english_text():
+    from django.utils import translation
+
+    from backend.core.api_errors import validation_details
+
+    with translation.override("zh-hans"):
+        details = validation_details([
+            {"type": "url_parsing", "loc": ("body", "payload", "link"), "msg": "Input should be a valid URL"},
+            {"type": "too_long", "loc": ("body", "payload", "slots"), "msg": "List should have at most 5 items"},
+        ])
+    reasons = [error["reason"] for error in details["errors"]]
+    assert reasons == ["取值无效。", "列表中的项目过多或过少。"]
+
+
+def test_the_openapi_document_does_not_show_the_demo_password():
+    from backend.properties.demo import DEMO_PASSWORD
+
+    assert DEMO_PASSWORD not in Client().get("/api/v1/openapi.json").content.decode()

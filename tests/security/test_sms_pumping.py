@@ -28,7 +28,7 @@ def _public_code() -> str:
 def test_a_public_area_code_sends_only_to_mainland_mobile_numbers(phone):
     token = _public_code()
     response = Client().post(f"/q/{token}/verify", {"action": "send", "phone": phone})
-    assert response.status_code == 422
+    assert response.status_code == 422 and "请输入中国大陆手机号码" in response.content.decode()
     assert _codes_sent() == 0 and not OtpChallenge.objects.exists()
 
 
