@@ -40,7 +40,8 @@ def _building_labels() -> PageScenario:
     building = BuildingFactory()
     UnitFactory(building=building)
     return PageScenario(urls=[f"/properties/buildings/{building.id}/qr-labels"], allowed=staff_client(Role.ADMINISTRATOR),
-                        refused=[("technician", staff_client(Role.TECHNICIAN)), ("finance", staff_client(Role.FINANCE))],
+                        refused=[("technician", staff_client(Role.TECHNICIAN)), ("sales", staff_client(Role.SALES)),
+                                 ("customer service", staff_client(Role.CUSTOMER_SERVICE))],
                         hidden=[("administrator, unknown building", staff_client(Role.ADMINISTRATOR),
                                  f"/properties/buildings/{uuid.uuid4()}/qr-labels")])
 
@@ -169,8 +170,8 @@ PAGE_CASES = [
     PageCase("GET", "accounts/login/", public_reason="the staff sign-in form (limited per address and username)"),
     PageCase("POST", "accounts/logout/", public_reason="ends the caller's own session, nobody else's"),
     PageCase("GET", "", make=_home),
-    PageCase("GET", "properties/buildings/<uuid:building_id>/qr-labels", make=_building_labels),
-    PageCase("GET", "properties/projects/<uuid:project_id>/qr-labels", make=_project_labels),
+    PageCase("POST", "properties/buildings/<uuid:building_id>/qr-labels", make=_building_labels),
+    PageCase("POST", "properties/projects/<uuid:project_id>/qr-labels", make=_project_labels),
     PageCase("GET", "q/<str:token>", public_reason="a scanned code's landing: the place's name only, no owner data"),
     PageCase("POST", "q/<str:token>/verify", public_reason="the SMS verification itself (limited per address, label, "
                                                            "phone and in total)"),
