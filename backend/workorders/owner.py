@@ -118,9 +118,28 @@ def owner_message_add(*, identity: OwnerIdentity, order_id: Any, body: str, now:
     return comment
 
 
+# Replies within this window are one text message ("customer service replied: see <link>"): the
+# message names no reply, so nothing is lost, and a burst of comments is not a burst of messages.
+REPLY_SMS_WINDOW_SECONDS = 30 * 60
+
+
 def owner_reply_notify(*, order: WorkOrder, comment_id: Any, now: datetime) -> None:
-    """The office answered on the owner's thread: tell the owner by text message."""
-    _sms(order, "message_reply", f"comment:{comment_id}", now)
+    """The office answered on the owner's thread: tell the owner by text message, once per window."""
+    window = int(now.timestamp()) // REPLY_SMS_WINDOW_SECONDS
+    _sms(order, "message_reply", f"reply:{window}", now)
+
+
+def _quote_sms_allowed(order: WorkOrder, now: datetime) -> bool:
+    """At most a few quote messages per order a day (RATE_LIMITS["owner_quote_sms"]): a newer quote
+    still replaces the pending one on the portal, it is just not texted again."""
+    from backend.core.errors import RateLimited
+    from backend.core.ratelimit import rate_limit_hit
+
+    try:
+        rate_limit_hit(name="owner_quote_sms", identifiers=[f"order:{order.id}"], now_seconds=now.timestamp())
+    except RateLimited:
+        return False
+    return True
 
 
 def _rating(name: str, value: Any) -> int:
@@ -241,7 +260,8 @@ def quote_send(*, actor: Any, order_id: Any, amount_yuan: Any, note: str, now: d
                              note="waiting for the owner's decision on the quote",
                              changes={"waiting_reason": WaitingReason.OWNER}, event_data={"waiting_for": "quote"})
         order_changed(order=order, kind="quote", now=now)
-        _sms(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
+        if _quote_sms_allowed(order, now):
+            _sms(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote
 
 

@@ -94,3 +94,34 @@ def test_a_rate_limited_verify_says_when_to_retry():
     response = Client(REMOTE_ADDR="10.0.4.9").post(f"/q/{home.token}/verify",
                                                    {"action": "send", "phone": home.owner.phone})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
+
+
+def test_replies_from_the_office_are_coalesced_into_one_text_per_half_hour():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from backend.workorders.owner import owner_reply_notify
+
+    home, _ = home_with_owner()
+    order = home.side.order
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for minutes in (0, 5, 12, 29):
+        owner_reply_notify(order=order, comment_id=f"c{minutes}", now=start + timedelta(minutes=minutes))
+    assert Delivery.objects.filter(event_type="sms.message_reply").count() == 1
+    owner_reply_notify(order=order, comment_id="c-later", now=start + timedelta(minutes=31))
+    assert Delivery.objects.filter(event_type="sms.message_reply").count() == 2
+
+
+def test_quotes_are_texted_at_most_three_times_a_day_per_order():
+    from django.utils import timezone
+
+    from backend.workorders import owner as owner_services
+    from backend.workorders.models import WorkOrder
+
+    home, _ = home_with_owner()
+    order = home.side.order
+    WorkOrder.objects.filter(id=order.id).update(warranty_verdict="out")
+    for amount in ("100", "120", "130", "140", "150"):
+        owner_services.quote_send(actor=home.side.technician, order_id=order.id, amount_yuan=amount, note="",
+                                  now=timezone.now())
+    assert Delivery.objects.filter(event_type="sms.quote_ready").count() == 3
