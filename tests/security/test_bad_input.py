@@ -142,3 +142,12 @@ def test_the_openapi_document_does_not_show_the_demo_password():
     from backend.properties.demo import DEMO_PASSWORD
 
     assert DEMO_PASSWORD not in Client().get("/api/v1/openapi.json").content.decode()
+
+
+@pytest.mark.parametrize("raw", ["0224-06-30", "9999-12-31", "1066/10/14"])
+def test_an_import_cell_with_a_date_out_of_range_is_a_cell_error(raw):
+    from backend.properties.imports.base import CellError, a_date
+
+    with pytest.raises(CellError):
+        a_date(raw)
+    assert str(a_date("2024-06-30")) == "2024-06-30"
