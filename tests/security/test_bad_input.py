@@ -151,3 +151,9 @@ def test_an_import_cell_with_a_date_out_of_range_is_a_cell_error(raw):
     with pytest.raises(CellError):
         a_date(raw)
     assert str(a_date("2024-06-30")) == "2024-06-30"
+
+
+def test_the_refusal_follows_the_callers_language():
+    admin = bearer_for(user_with_roles(Role.ADMINISTRATOR))
+    response = Client().get("/api/v1/orders?state=%00", HTTP_ACCEPT_LANGUAGE="en", **admin)
+    assert response.json()["message"] == "The request contains a character that is not allowed (NUL)."
