@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from backend.core.dates import date_in_window, instant_in_window
@@ -27,11 +27,18 @@ def in_window(value: Any) -> Any:
 
 
 class EdgeSchema(Schema):
-    """Base of every query schema: each date and time in it is range-checked."""
+    """Base of every query schema: each date and time in it is range-checked.
+
+    A schema names in ``KEPT_WHEN_IMPLAUSIBLE`` the device times it keeps rather than refuses (the
+    caller then stores them as implausible and never uses them: a device's clock is not a typo)."""
+
+    KEPT_WHEN_IMPLAUSIBLE: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")
     @classmethod
-    def _dates_in_window(cls, value: Any) -> Any:
+    def _dates_in_window(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in cls.KEPT_WHEN_IMPLAUSIBLE:
+            return value
         return in_window(value)
 
 

@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from backend.accounts.auth import staff_auth
+from backend.core.dates import instant_in_window
 from backend.core.schemas import COMMON_ERRORS, EdgeSchema
 from backend.workorders import approvals, dispatch, owner, selectors, services
 from backend.workorders.access import access_order
@@ -104,8 +105,13 @@ def order_transition_api(request: HttpRequest, order_id: UUID, payload: Transiti
     """The one state machine: refused steps answer 409 `invalid_transition` with `from`/`to` in details."""
     order = access_order(request.user, order_id)
     changes = {"waiting_reason": payload.waiting_reason} if payload.waiting_reason else {}
+    device_at, event_data = payload.device_at, None
+    if device_at is not None and not instant_in_window(device_at):
+        # Outside the plausible window the device time is kept in the event's data, never stored as
+        # a time (psycopg could not read year 1 or 9999 back) and never used for the SLA clocks.
+        device_at, event_data = None, {"device_at_implausible": payload.device_at.isoformat()}  # type: ignore[union-attr]
     order_transition(order_id=order.id, actor=Actor(user=request.user), to=payload.to, now=timezone.now(),
-                     note=payload.note, device_at=payload.device_at, changes=changes)
+                     note=payload.note, device_at=device_at, changes=changes, event_data=event_data)
     return selectors.order_detail(actor=request.user, order_id=order_id)
 
 
