@@ -162,12 +162,12 @@ def main() -> int:
             started = time.monotonic()
             print(f"==> fuzzing the API as {role}", flush=True)
             try:
-                result = subprocess.run(command, cwd=ROOT, timeout=args.seconds_per_role + 120,
+                result = subprocess.run(command, cwd=var_dir, timeout=args.seconds_per_role + 120,
                                         capture_output=True, text=True)
                 output = result.stdout + result.stderr
                 code = result.returncode
             except subprocess.TimeoutExpired as exc:
-                output, code = str(exc.stdout or ""), -1
+                output, code = str(exc.stdout or ""), -1  # past the cap: reported as a failed run
             errors = _server_errors(next(iter(report.glob("*.ndjson")), report / "none.ndjson"))
             total_5xx += [{**e, "role": role} for e in errors]
             report.mkdir(parents=True, exist_ok=True)
