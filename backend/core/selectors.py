@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,9 @@ def _check_database() -> dict[str, Any]:
     return {"status": "up", "vendor": connection.vendor}
 
 
+CHANNEL_ROUNDTRIP_SECONDS = 5
+
+
 async def _channel_roundtrip() -> bool:
     layer = get_channel_layer()
     if layer is None:
@@ -32,7 +36,8 @@ async def _channel_roundtrip() -> bool:
     channel = await layer.new_channel("health.")
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "health.ping", "token": token})
-    message = await layer.receive(channel)
+    # Bounded: a layer that does not deliver is "down" within seconds, not a probe hanging on a read.
+    message = await asyncio.wait_for(layer.receive(channel), timeout=CHANNEL_ROUNDTRIP_SECONDS)
     return bool(message.get("token") == token)
 
 
