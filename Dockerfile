@@ -13,9 +13,11 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
 RUN python -m backend.tools.compile_messages \
-    && SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build \
-       ID_HASH_KEY=build QR_SIGNING_KEY=build PUBLIC_BASE_URL=https://build python manage.py collectstatic --noinput -v0 \
-    && useradd --create-home --uid 10001 anxin && mkdir -p /app/var && chown -R anxin /app/var
+    && SECRET_KEY=build-time-only-0123456789abcdefghijklmnopqrstuvwxyz-not-a-secret ALLOWED_HOSTS=build \
+       DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build \
+       ID_HASH_KEY=build-time-only-0123456789abcdefghij QR_SIGNING_KEY=build-time-only-0123456789abcdefghij \
+       PUBLIC_BASE_URL=https://build python manage.py collectstatic --noinput -v0 \
+    && useradd --create-home --uid 10001 anxin && mkdir -p /app/var/media /app/var/uploads && chown -R anxin /app/var
 USER anxin
 EXPOSE 8000
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "backend.config.asgi:application"]

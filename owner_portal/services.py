@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+from phonenumbers import PhoneNumberType
 
 from backend.core.dates import business_date
-from backend.core.errors import NotFound, ValidationFailed
+from backend.core.errors import NotFound, RateLimited, ValidationFailed
 from backend.core.ratelimit import rate_limit_hit
 from backend.properties.identity import normalize_phone
 from backend.properties.models import Owner, QrToken
@@ -30,11 +34,14 @@ from backend.workorders.access import access_order_of_owner
 from backend.workorders.models import Channel, WorkOrder
 from backend.workorders.owner.steps import OwnerIdentity, owner_message_add
 from backend.workorders.services import IntakeResult, attachment_store, order_intake
-from owner_portal.errors import CodeExpired, CodeInvalid, PhoneNotRegistered
+from owner_portal.errors import CodeExpired, CodeInvalid
 from owner_portal.models import Article, ArticleView, OtpChallenge
 
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_TRIES = 5
+# The stored hash of a challenge for which no code was sent: not hexadecimal, so no code's hash equals it.
+NO_CODE_PREFIX = "!"
+security_log = logging.getLogger("anxin.security")
 MAX_PHOTOS = 9
 
 
@@ -56,22 +63,53 @@ def _phone_may_verify(*, phone: str, qr: QrToken | None, today: Any) -> bool:
     return owners.exists() or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
 
 
+def _may_receive_codes(phone_e164: str) -> bool:
+    """Codes go only to mobile numbers of the allowed regions (mainland China unless settings say more):
+    a public code accepts anyone's phone, and foreign or fixed-line numbers are where SMS pumping pays."""
+    number = phonenumbers.parse(phone_e164, None)
+    if phonenumbers.region_code_for_number(number) not in set(settings.SMS_ALLOWED_REGIONS):
+        return False
+    return phonenumbers.number_type(number) in {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _sms_budget_hit(*, now: datetime) -> None:
+    """All codes sent by the portal in an hour, whoever asks: past the budget, none, and one alert."""
+    try:
+        rate_limit_hit(name="otp_send_global", identifiers=["all"], now_seconds=now.timestamp())
+    except RateLimited:
+        hour = int(now.timestamp()) // 3600
+        if cache.add(f"alert:otp_send_global:{hour}", 1, timeout=3600):
+            security_log.error("owner portal SMS budget exhausted: %s codes this hour; sending stopped until the "
+                               "next hour", settings.RATE_LIMITS["otp_send_global"][0])
+        raise
+
+
 def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, language: str | None = None) -> OtpChallenge:
-    """Sends a 6-digit code to a phone that may follow this place's repairs. Rate limited per phone,
-    per address and per scanned label (atomic cache counters)."""
+    """Sends a 6-digit code to a phone that may follow this place's repairs.
+
+    Limited per address and per scanned label for every request, and per destination and globally for
+    the codes actually sent. A phone that may not verify here gets the same answer as one that may
+    (a challenge no code can pass) and no text message: the answer reveals nobody's ownership, and
+    asking for a stranger's home neither sends nor counts against the real owner's phone."""
     from backend.notifications.services import sms_send
 
+    rate_limit_hit(name="otp_send_ip", identifiers=[f"ip:{ip}"])
     try:
         phone_e164 = normalize_phone(phone)
     except Exception as exc:  # noqa: BLE001 — the registry's parse error becomes a field error
         raise _field_error("phone", _("Enter a valid mobile number.")) from exc
+    if not _may_receive_codes(phone_e164):
+        raise _field_error("phone", _("Enter a mainland China mobile number."))
     qr = qr_token_active_row(token) if token else None
-    rate_limit_hit(name="otp_send_ip", identifiers=[f"ip:{ip}"])
-    rate_limit_hit(name="otp_send_phone", identifiers=[f"phone:{phone_e164}"])
     if qr is not None:
         rate_limit_hit(name="otp_send_token", identifiers=[f"qr:{qr.id}"])
     if not _phone_may_verify(phone=phone_e164, qr=qr, today=business_date(now)):
-        raise PhoneNotRegistered(details={"field": "phone"})
+        challenge = OtpChallenge(phone=phone_e164, qr_token=qr, created_at=now, expires_at=now + OTP_TTL,
+                                 code_hash=NO_CODE_PREFIX + secrets.token_hex(31))
+        challenge.save()
+        return challenge
+    rate_limit_hit(name="otp_send_phone", identifiers=[f"phone:{phone_e164}"])
+    _sms_budget_hit(now=now)
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         challenge = OtpChallenge(phone=phone_e164, qr_token=qr, created_at=now, expires_at=now + OTP_TTL, code_hash="")

@@ -27,7 +27,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from backend.core.errors import AppError, NotFound, RateLimited
+from backend.core.dates import instant_in_window
+from backend.core.errors import AppError, NotFound, RateLimited, ValidationFailed
 from backend.core.ratelimit import client_ip, rate_limit_hit
 from backend.core.text import without_nul
 from backend.properties.errors import QrTokenInvalid, QrTokenRevoked
@@ -189,6 +190,7 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
     context: dict[str, Any] = {"place": place, "token": token, "next": nxt, "step": "phone", "error": "",
                                "phone": ""}
     pending = request.session.get(SESSION_OTP)
+    retry_after: Any = None
     if request.method == "POST":
         action = _form(request, "action")
         try:
@@ -218,6 +220,8 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
                 pending = None
         except AppError as exc:
             context["error"] = _message_of(exc)
+            if isinstance(exc, RateLimited):
+                retry_after = exc.details.get("retry_after_seconds")
             if getattr(exc, "code", "") == "code_expired":
                 request.session.pop(SESSION_OTP, None)
                 pending = None
@@ -225,8 +229,11 @@ def verify(request: HttpRequest, token: str | None = None) -> HttpResponse:
     elif pending and request.GET.get("step") == "code":
         context["step"] = "code"
     context["masked_phone"] = pending.get("phone") if pending else ""
-    status = 200 if not context["error"] else 422
-    return render(request, "owner_portal/verify.html", context, status=status)
+    status = 200 if not context["error"] else 429 if retry_after is not None else 422
+    response = render(request, "owner_portal/verify.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @require_POST
@@ -239,17 +246,41 @@ def logout(request: HttpRequest) -> HttpResponse:
 # --- reporting
 
 
+def _field_error(name: str, reason: str) -> ValidationFailed:
+    return ValidationFailed(details={"errors": [{"field": name, "reason": reason}]})
+
+
+def _form_datetime(raw: str, name: str) -> datetime | None:
+    """A date and time typed in a form: None when empty; a field error when it is not a real time
+    ("2026-13-45T99:00") or lies outside the accepted window."""
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:  # well formed but not a date ("month must be in 1..12")
+        value = None
+    if value is None:
+        raise _field_error(name, _("Enter a valid date and time."))
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    if not instant_in_window(value):
+        raise _field_error(name, _("The date is out of the accepted range (2000–2100 for times, 1900–2100 for dates)."))
+    return value
+
+
+def _form_uuid(raw: str, name: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise _field_error(name, _("Expected an identifier (UUID).")) from None
+
+
 def _slots_from(request: HttpRequest) -> list[dict[str, Any]]:
     slots = []
-    tz = timezone.get_current_timezone()
     for start_raw, end_raw in zip(request.POST.getlist("slot_start"), request.POST.getlist("slot_end"), strict=False):
-        start, end = parse_datetime(start_raw or ""), parse_datetime(end_raw or "")
+        start, end = _form_datetime(start_raw or "", "slot_start"), _form_datetime(end_raw or "", "slot_end")
         if start is None and end is None:
             continue
-        if start is not None and timezone.is_naive(start):
-            start = timezone.make_aware(start, tz)
-        if end is not None and timezone.is_naive(end):
-            end = timezone.make_aware(end, tz)
         slots.append({"start": start, "end": end})
     return slots
 
@@ -278,7 +309,8 @@ def report(request: HttpRequest, identity: OwnerIdentity, token: str) -> HttpRes
         choice = _form(request, "choice")
         try:
             if choice.startswith("existing:"):
-                order = services.portal_add_to_existing(identity=identity, order_id=choice.removeprefix("existing:"),
+                order = services.portal_add_to_existing(identity=identity,
+                                                        order_id=_form_uuid(choice.removeprefix("existing:"), "choice"),
                                                         description=values["description"],
                                                         photos=_photos_from(request), visit=_visit(request), now=_now())
                 return _done(request, order.id)
@@ -407,7 +439,7 @@ order_cancel = _order_action(lambda identity, oid, r: owner_services.order_owner
 order_reschedule = _order_action(lambda identity, oid, r: owner_services.order_reschedule_request(
     identity=identity, order_id=oid, slots=_slots_from(r), note=_form(r, "note"), now=_now()), "reschedule")
 order_quote = _order_action(lambda identity, oid, r: owner_services.quote_decide(
-    identity=identity, order_id=oid, quote_id=_form(r, "quote_id"), accept=_form(r, "decision") == "accept",
+    identity=identity, order_id=oid, quote_id=_form_uuid(_form(r, "quote_id"), "quote_id"), accept=_form(r, "decision") == "accept",
     reason=_form(r, "reason"), now=_now()), "quote")
 order_photos = _order_action(lambda identity, oid, r: services.portal_photos_add(
     identity=identity, order_id=oid, photos=_photos_from(r), now=_now()), "photos")

@@ -5,6 +5,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import DeviceToken, Team, TechnicianProfile, User, UserRole
+from backend.accounts.views import RateLimitedAdminAuthenticationForm
+
+# /admin/login/ is limited like /accounts/login/: per address and per username.
+admin.site.login_form = RateLimitedAdminAuthenticationForm
 
 
 class UserRoleInline(admin.TabularInline):

@@ -23,6 +23,14 @@ class DeviceTokenAuth(HttpBearer):
 
 
 class StaffSessionAuth(SessionAuth):
+    def __call__(self, request: HttpRequest) -> Any:
+        # Without a signed-in session there is nothing for a forged request to ride on: the caller is
+        # anonymous (401), and the CSRF check, which would answer 403 first, is for session holders.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is not None and not user.is_active:

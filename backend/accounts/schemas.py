@@ -11,7 +11,7 @@ from backend.core.schemas import InSchema
 
 class TokenIn(InSchema):
     username: str = Field(min_length=1, max_length=150, examples=["tech1"])
-    password: str = Field(min_length=1, max_length=128, examples=["anxin-demo-2026"])
+    password: str = Field(min_length=1, max_length=128, examples=["••••••••"])
     device_name: str = Field(min_length=1, max_length=100, examples=["王师傅的 Android 手机"])
 
 

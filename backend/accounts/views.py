@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -31,6 +32,10 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
                 % {"seconds": exc.details.get("retry_after_seconds")},
                 code="rate_limited",
             ) from exc
+
+
+class RateLimitedAdminAuthenticationForm(RateLimitedAuthenticationForm, AdminAuthenticationForm):
+    """The admin's sign-in goes through the same limit as the staff sign-in (the admin also requires is_staff)."""
 
 
 class StaffLoginView(auth_views.LoginView):

@@ -29,6 +29,29 @@ def require(name: str) -> str:
     return value
 
 
+def require_secret(name: str, *, min_length: int) -> str:
+    """A required key that is long enough to be a key (not "x", "changeme" or a 2-character value)."""
+    value = require(name)
+    if len(value) < min_length or len(set(value)) < 5:
+        raise MissingSetting(f"environment variable {name} must be a random value of at least {min_length} "
+                             f"characters in production")
+    return value
+
+
+def require_hosts(name: str) -> list[str]:
+    hosts = [host.strip() for host in require(name).split(",") if host.strip()]
+    if not hosts or any("*" in host for host in hosts):
+        raise MissingSetting(f"environment variable {name} must name the site's hosts in production, not '*'")
+    return hosts
+
+
+def require_https_url(name: str) -> str:
+    value = require(name).rstrip("/")
+    if not value.startswith("https://") or len(value) <= len("https://"):
+        raise MissingSetting(f"environment variable {name} must be an https:// address in production")
+    return value
+
+
 def get_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -70,3 +93,12 @@ SMS_BACKEND = get("SMS_BACKEND")
 BEAT_HEARTBEAT_SECONDS = get_int("BEAT_HEARTBEAT_SECONDS", 30)
 # How many days after completion a homeowner (or the office) may reopen an order.
 REOPEN_WINDOW_DAYS = get_int("REOPEN_WINDOW_DAYS", 30)
+# The proxies in front of the app: how many (each appends the address it saw to X-Forwarded-For), or
+# their addresses / networks. Neither in the embedded mode: the client's own header is never believed.
+TRUSTED_PROXY_COUNT = get_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXIES = get_list("TRUSTED_PROXIES")
+# The owner portal's text messages: the regions whose mobile numbers may receive codes, and the hourly budget.
+SMS_ALLOWED_REGIONS = get_list("SMS_ALLOWED_REGIONS", ["CN"])
+OTP_SEND_BUDGET_PER_HOUR = get_int("OTP_SEND_BUDGET_PER_HOUR", 500)
+# The proxy's internal location for media after the app's access check ("" streams from the app).
+MEDIA_ACCEL_REDIRECT_PREFIX = get("MEDIA_ACCEL_REDIRECT_PREFIX")

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from backend.accounts import views as account_views
 from backend.config.api import api
+from backend.config.media import media
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -13,8 +14,10 @@ urlpatterns = [
     path("properties/", include("backend.properties.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
+    path("media/<path:name>", media, name="media"),
     path("", account_views.home, name="home"),
 ]
 
+handler400 = "backend.core.views.bad_request"
 handler404 = "backend.core.views.not_found"
 handler500 = "backend.core.views.server_error"

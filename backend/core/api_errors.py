@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -62,6 +63,8 @@ def _reason_for(error: dict[str, Any]) -> str:
         return _("Expected an identifier (UUID).")
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
         return _("Expected a date and time (ISO 8601).")
+    if kind == "datetime_out_of_range":
+        return _("The date is out of the accepted range (2000–2100 for times, 1900–2100 for dates).")
     if kind in {"date_parsing", "date_type", "date_from_datetime_parsing"}:
         return _("Expected a date (YYYY-MM-DD).")
     if kind == "string_too_long":
@@ -76,7 +79,12 @@ def _reason_for(error: dict[str, Any]) -> str:
         return _("Expected an object.")
     if kind in {"list_type"}:
         return _("Expected a list.")
-    return str(error.get("msg", _("Invalid value.")))
+    if kind in {"too_long", "too_short"}:
+        return _("The list has too many or too few items.")
+    if kind == "value_error" and isinstance(ctx.get("error"), Exception):
+        # Our own validators raise ValueError with a translated message; pydantic's English text is not shown.
+        return str(ctx["error"])
+    return _("Invalid value.")
 
 
 def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,6 +133,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return error_response(PayloadTooLarge())
+
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return error_response(MalformedRequest(_("The uploaded form could not be read."),
+                                               details={"reason": "multipart"}))
 
     @api.exception_handler(Exception)
     def on_unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
-from backend.core.errors import PayloadTooLarge, error_for_status
+from backend.core.errors import MalformedRequest, PayloadTooLarge, error_for_status
 
 
 def is_api_path(path: str) -> bool:
@@ -77,3 +78,50 @@ def _is_json(response: HttpResponse) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+
+
+class MalformedInputMiddleware:
+    """Answers 400 in the error contract for input no person sends and no database stores.
+
+    A NUL character in the path or the query string (PostgreSQL text cannot hold one, so a filter
+    on it failed as a server error), and a multipart body without a usable boundary, which Django
+    would only find when a view reads ``request.POST`` — after the role check it should not precede.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            return bad_request_response(request, MalformedRequest(
+                _("The request contains a character that is not allowed (NUL)."), details={"reason": "nul_character"}))
+        if request.method in {"POST", "PUT", "PATCH"} and not _multipart_ok(request):
+            return bad_request_response(request, MalformedRequest(
+                _("The uploaded form could not be read (multipart without a valid boundary)."),
+                details={"reason": "multipart_boundary"}))
+        return self.get_response(request)
+
+
+def _multipart_ok(request: HttpRequest) -> bool:
+    content_type = request.content_type or ""
+    if not content_type.startswith("multipart/"):
+        return True
+    boundary = (request.content_params or {}).get("boundary", "")
+    # RFC 2046: 1 to 70 characters; Django refuses anything else when it parses the body.
+    return 0 < len(boundary) <= 70
+
+
+def bad_request_response(request: HttpRequest, error: MalformedRequest) -> HttpResponse:
+    from django.shortcuts import render
+
+    from backend.core.api_errors import error_response
+
+    if is_api_path(request.path):
+        return error_response(error)
+    return render(request, "core/error.html", {"status": 400, "message": str(error.message)}, status=400)

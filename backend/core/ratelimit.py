@@ -7,7 +7,9 @@ Redis and, within the process, on the local-memory cache used by the embedded mo
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,9 +61,51 @@ def rate_limit_reset(*, name: str, identifiers: list[str], now_seconds: float | 
     cache.delete_many([_key(name, ident, window_start) for ident in identifiers if ident])
 
 
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # "[::1]:443"
+        value = value[1:value.index("]")]
+    elif value.count(":") == 1:  # "203.0.113.7:5555"
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
 def client_ip(request) -> str:  # type: ignore[no-untyped-def]
-    # Behind the production proxy the left-most X-Forwarded-For entry is the client.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address the request came from, as the trusted proxies say — never what the client says.
+
+    ``X-Forwarded-For`` is a list the client starts and each proxy appends to: only the entries the
+    trusted proxies appended are believed. ``TRUSTED_PROXY_COUNT`` names how many proxies stand in
+    front of the app (the client is the address the outermost one saw); ``TRUSTED_PROXIES`` names
+    their addresses or networks instead (the right-most address that is not one of them). With
+    neither (the embedded mode) the header is ignored and the peer's address is the client."""
+    remote = (request.META.get("REMOTE_ADDR") or "").strip() or "unknown"
+    hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    networks = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+    if not hops and not networks:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    chain = [*forwarded, remote]
+    if networks:
+        index = len(chain) - 1
+        while index > 0 and _is_in(chain[index], networks):
+            index -= 1
+        chosen = chain[index]
+    elif len(chain) > hops:
+        chosen = chain[-(hops + 1)]
+    else:  # fewer entries than proxies: the request did not come through them
+        return remote
+    address = _address(chosen)
+    return str(address) if address is not None else remote
+
+
+def _is_in(value: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    address = _address(value)
+    return address is not None and any(address in network for network in networks)

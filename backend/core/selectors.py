@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,9 @@ def _check_database() -> dict[str, Any]:
     return {"status": "up", "vendor": connection.vendor}
 
 
+CHANNEL_ROUNDTRIP_SECONDS = 5
+
+
 async def _channel_roundtrip() -> bool:
     layer = get_channel_layer()
     if layer is None:
@@ -33,7 +37,8 @@ async def _channel_roundtrip() -> bool:
     channel = await layer.new_channel("health.")
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "health.ping", "token": token})
-    message = await layer.receive(channel)
+    # Bounded: a layer that does not deliver is "down" within seconds, not a probe hanging on a read.
+    message = await asyncio.wait_for(layer.receive(channel), timeout=CHANNEL_ROUNDTRIP_SECONDS)
     return bool(message.get("token") == token)
 
 
@@ -85,3 +90,8 @@ def health_report(*, now: datetime) -> dict[str, Any]:
 
 # Other contexts append callables (now -> list of warnings) here, e.g. calendars missing official holiday data.
 HEALTH_WARNING_PROVIDERS: list[Any] = []
+
+
+def beat_health(*, now: datetime) -> dict[str, Any]:
+    """Beat's heartbeat alone (the beat container's health check, ``manage.py beat_health``)."""
+    return _check_beat(now)

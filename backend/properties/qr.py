@@ -266,7 +266,11 @@ def _sheet(*, title: str, project: Project, building: Building | None, units: li
 
 
 def qr_label_sheet_for_building(*, actor: Any, building_id: UUID, now: datetime) -> QrLabelSheet:
-    """Labels for every unit and every public area of a building, issuing missing tokens."""
+    """Labels for every unit and every public area of a building, issuing missing tokens.
+
+    Issuing tokens is managing the registry: registry managers only (sales and customer service read
+    the registry but print no codes)."""
+    ensure_registry_manager(actor)
     building = access_building(actor, building_id)
     units = list(Unit.objects.filter(building=building).select_related("building__project").order_by("floor", "number"))
     areas = list(PublicArea.objects.filter(building=building).select_related("project", "building").order_by("code"))
@@ -276,6 +280,7 @@ def qr_label_sheet_for_building(*, actor: Any, building_id: UUID, now: datetime)
 
 def qr_label_sheet_for_project(*, actor: Any, project_id: UUID, now: datetime) -> QrLabelSheet:
     """Labels for the project-wide public areas (garages, gates, gardens) that belong to no building."""
+    ensure_registry_manager(actor)
     project = access_project(actor, project_id)
     areas = list(PublicArea.objects.filter(project=project, building__isnull=True)
                  .select_related("project", "building").order_by("code"))

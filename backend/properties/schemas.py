@@ -6,12 +6,16 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
+from backend.core.schemas import EdgeSchema
 from backend.properties.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# No list is this long; above it an offset is an error, not an overflow in the database.
+MAX_OFFSET = 1_000_000
 
-class PageQuery(Schema):
+
+class PageQuery(EdgeSchema):
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"At most {MAX_PAGE_SIZE}.")
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ProjectQuery(PageQuery):

@@ -8,12 +8,13 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from backend.accounts.auth import caller, staff_auth
-from backend.core.schemas import COMMON_ERRORS
+from backend.core.dates import instant_in_window
+from backend.core.schemas import COMMON_ERRORS, EdgeSchema
 from backend.workorders import selectors, services
 from backend.workorders.access import access_order
 from backend.workorders.actors import Actor
@@ -56,7 +57,7 @@ router = Router(tags=["work orders"], auth=staff_auth)
 ERRORS: dict[int, Any] = {**COMMON_ERRORS, 409: COMMON_ERRORS[400]}
 
 
-class OrderQuery(Schema):
+class OrderQuery(EdgeSchema):
     state: list[str] | None = Field(default=None, description="Repeat for several states.")
     project_id: UUID | None = None
     building_id: UUID | None = None
@@ -109,8 +110,13 @@ def order_transition_api(request: HttpRequest, order_id: UUID, payload: Transiti
     """The one state machine: refused steps answer 409 `invalid_transition` with `from`/`to` in details."""
     order = access_order(caller(request), order_id)
     changes = {"waiting_reason": payload.waiting_reason} if payload.waiting_reason else {}
+    device_at, event_data = payload.device_at, None
+    if device_at is not None and not instant_in_window(device_at):
+        # Outside the plausible window the device time is kept in the event's data, never stored as
+        # a time (psycopg could not read year 1 or 9999 back) and never used for the SLA clocks.
+        device_at, event_data = None, {"device_at_implausible": payload.device_at.isoformat()}  # type: ignore[union-attr]
     order_transition(order_id=order.id, actor=Actor(user=caller(request)), to=payload.to, now=timezone.now(),
-                     note=payload.note, device_at=payload.device_at, changes=changes)
+                     note=payload.note, device_at=device_at, changes=changes, event_data=event_data)
     return selectors.order_detail(actor=caller(request), order_id=order_id)
 
 

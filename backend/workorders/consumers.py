@@ -46,28 +46,48 @@ def _authenticate(scope: dict[str, Any]) -> Any:
     return user if user is not None and user.is_authenticated and user.is_active else None
 
 
+BOARD_KINDS = frozenset({"project", "team"})
+
+
 @database_sync_to_async
-def _board_groups(user: Any, kind: str, object_id: str) -> list[str] | None:
+def _board_access(user: Any, kind: str, object_id: str) -> tuple[list[str], bool] | None:
+    """The board's group and whether the user sees every order on it (else each event is checked
+    against ``orders_visible_to``, the scope of the REST list); None refuses the socket."""
     from backend.accounts.access import has_role, is_administrator
     from backend.accounts.models import Team
     from backend.accounts.roles import Role
-    from backend.workorders.access import project_ids_of
+    from backend.workorders.access import PROJECT_STAFF, project_ids_of
 
+    if kind not in BOARD_KINDS:
+        return None
     try:
         orders_visible_to(user)
     except AppError:
         return None
     everything = is_administrator(user) or has_role(user, Role.ENGINEERING_DIRECTOR)
     if kind == "project":
-        if everything or object_id in {str(p) for p in project_ids_of(user)}:
-            return [group_for_project(object_id)]
+        if everything:
+            return [group_for_project(object_id)], True
+        if object_id in {str(p) for p in project_ids_of(user)}:
+            # Project staff see every order of their projects; anyone else there (a technician) only theirs.
+            return [group_for_project(object_id)], has_role(user, *PROJECT_STAFF)
         return None
     team = Team.objects.filter(id=object_id).first()
     if team is None:
         return None
-    if everything or team.supervisor_id == user.id or team.members.filter(id=user.id).exists():
-        return [group_for_team(object_id)]
+    if everything or team.supervisor_id == user.id:
+        return [group_for_team(object_id)], True
+    if team.members.filter(id=user.id).exists():
+        return [group_for_team(object_id)], False
     return None
+
+
+@database_sync_to_async
+def _may_see(user: Any, order_id: Any) -> bool:
+    try:
+        return orders_visible_to(user).filter(id=order_id).exists()
+    except (AppError, ValueError):
+        return False
 
 
 @database_sync_to_async
@@ -117,11 +137,24 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 class BoardConsumer(_LiveConsumer):
-    """``/ws/board/project/<id>`` or ``/ws/board/team/<id>``: every change of the orders there."""
+    """``/ws/board/project/<id>`` or ``/ws/board/team/<id>``: the changes of the orders there that the
+    user may see over REST — all of them for project staff and supervisors, a technician's own only."""
+
+    scoped_user: Any = None  # set when each event is checked against the user's scope
 
     async def groups_for(self, user: Any) -> list[str] | None:
         kwargs = self.scope["url_route"]["kwargs"]
-        return await _board_groups(user, kwargs["kind"], str(kwargs["object_id"]))
+        access = await _board_access(user, kwargs["kind"], str(kwargs["object_id"]))
+        if access is None:
+            return None
+        groups, sees_everything = access
+        self.scoped_user = None if sees_everything else user
+        return groups
+
+    async def order_changed(self, event: dict[str, Any]) -> None:
+        if self.scoped_user is not None and not await _may_see(self.scoped_user, event.get("order_id")):
+            return
+        await self.send_json(event)
 
 
 class OrderConsumer(_LiveConsumer):

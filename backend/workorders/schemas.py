@@ -138,6 +138,9 @@ class IntakeOut(Schema):
 
 
 class TransitionIn(InSchema):
+    # A device clock far off (year 1, 9999) does not refuse the step: the time is kept as implausible.
+    KEPT_WHEN_IMPLAUSIBLE = frozenset({"device_at"})
+
     to: StateName = Field(examples=["en_route"])
     note: str = Field(default="", max_length=500)
     waiting_reason: Literal["parts", "owner", "approval"] | None = None

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -14,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from backend.accounts.access import ensure_role
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
+from backend.core.dates import instant_in_window
 from backend.core.errors import ValidationFailed
 from backend.workorders.access import access_order, orders_visible_to
 from backend.workorders.definitions import active_definitions
@@ -50,10 +52,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, order_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         when = parse_datetime(created)
-        if when is None:
+        # A cursor is ours, but it comes back from outside: a date out of range or an id that is not
+        # a UUID is a bad cursor, not a database error.
+        if when is None or not instant_in_window(when):
             raise ValueError(created)
-        return when, str(order_id)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        return when, str(UUID(str(order_id)))
+    except (ValueError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(code="invalid_cursor", details={"cursor": cursor}) from exc
 
 

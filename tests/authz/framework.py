@@ -57,8 +57,8 @@ class RouteCase:
         return f"{self.method.upper()} {self.route}"
 
 
-def perform(method: str, call: Call, headers: dict[str, str] | None = None) -> Any:
-    client = Client()
+def perform(method: str, call: Call, headers: dict[str, str] | None = None, *, enforce_csrf: bool = False) -> Any:
+    client = Client(enforce_csrf_checks=enforce_csrf)
     headers = {**(call.headers or {}), **(headers or {})}
     method = method.lower()
     if call.raw_body is not None:
@@ -106,3 +106,58 @@ def database_snapshot() -> str:
         digest.update(model._meta.label.encode())
         digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+# --- Django pages (everything outside /api/v1) and WebSocket routes ---------------------------------
+
+SIGN_IN_PATHS = ("/accounts/login/", "/admin/login/", "/portal/login")
+
+
+def is_sign_in_redirect(response: Any) -> bool:
+    if response.status_code not in {301, 302, 303}:
+        return False
+    location = response["Location"]
+    return location.startswith(SIGN_IN_PATHS) or ("/verify" in location and location.startswith("/q/"))
+
+
+def is_refusal(response: Any) -> bool:
+    """401/403/404, or sent to sign in: the caller got nothing of the page and changed nothing."""
+    return response.status_code in {401, 403, 404} or is_sign_in_redirect(response)
+
+
+@dataclass
+class PageScenario:
+    urls: list[str]  # the first is the one the allowed caller opens; the others are refused alike
+    allowed: Client | None
+    refused: list[tuple[str, Client]] = field(default_factory=list)  # (who, client): a wrong role or no identity
+    hidden: list[tuple[str, Client, str]] = field(default_factory=list)  # (who, client, url): the wrong object → 404
+    data: dict[str, Any] | None = None
+    # False where the allowed call reaches the route but the object's state refuses the step (409/422).
+    allowed_succeeds: bool = True
+
+
+@dataclass(frozen=True)
+class PageCase:
+    method: str
+    route: str  # the Django URL pattern, as `backend.config.urls` spells it: "portal/orders/<uuid:order_id>"
+    make: Callable[[], PageScenario] | None = None
+    public_reason: str | None = None
+    covers_prefix: bool = False  # one entry for every pattern under `route` (the admin site)
+
+
+def page_request(client: Client, method: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    return getattr(client, method.lower())(url, data=data or {})
+
+
+@dataclass
+class SocketScenario:
+    path: str  # what an anonymous caller opens
+    allowed: tuple[str, list[tuple[bytes, bytes]]]  # the allowed caller's path (with ?token=) and headers
+    refused: list[tuple[str, str, list[tuple[bytes, bytes]]]] = field(default_factory=list)  # (who, path, headers)
+
+
+@dataclass(frozen=True)
+class SocketCase:
+    route: str  # as in backend.config.routing: "ws/orders/<uuid:order_id>"
+    make: Callable[[], SocketScenario] | None = None
+    public_reason: str | None = None

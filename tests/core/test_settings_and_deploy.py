@@ -15,8 +15,8 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "anxin.example.com",
     "DATABASE_URL": "postgres://anxin:pw@127.0.0.1:5432/anxin",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "ID_HASH_KEY": "id-hash-key",
-    "QR_SIGNING_KEY": "qr-signing-key",
+    "ID_HASH_KEY": "id-hash-key-0123456789abcdefghijklmnop",
+    "QR_SIGNING_KEY": "qr-signing-key-0123456789abcdefghijklmno",
     "PUBLIC_BASE_URL": "https://anxin.example.com",
 }
 

@@ -35,13 +35,15 @@ def test_pages_of_a_home_need_a_verified_phone():
                       HTTP_X_REQUESTED_WITH="fetch").status_code == 401
 
 
-def test_a_phone_that_is_not_the_homes_owner_gets_no_code():
+def test_a_phone_that_is_not_the_homes_owner_gets_no_code_and_the_same_answer():
     home, _ = home_with_owner()
     stranger = OwnerFactory()
-    response = Client().post(f"/q/{home.token}/verify", {"action": "send", "phone": stranger.phone})
-    assert response.status_code == 422
-    assert "不是本房屋登记的业主号码" in response.content.decode()
-    assert not Delivery.objects.filter(event_type="sms.otp_code").exists()
+    as_stranger = Client().post(f"/q/{home.token}/verify", {"action": "send", "phone": stranger.phone})
+    as_owner = Client().post(f"/q/{home.token}/verify", {"action": "send", "phone": home.owner.phone})
+    assert as_stranger.status_code == as_owner.status_code == 200
+    assert as_stranger.context["step"] == as_owner.context["step"] == "code"
+    sent = Delivery.objects.filter(event_type="sms.otp_code")
+    assert [d.target_id for d in sent] == [home.owner.phone]
 
 
 def test_the_code_is_stored_only_as_a_keyed_hash():
@@ -87,7 +89,7 @@ def test_codes_are_rate_limited_per_phone():
     statuses = [Client(REMOTE_ADDR=f"10.0.0.{i}").post(url, {"action": "send", "phone": home.owner.phone}).status_code
                 for i in range(7)]
     assert statuses[:5] == [200] * 5
-    assert statuses[5] == 422  # the form shows the wait, in Chinese
+    assert statuses[5] == 429  # the form shows the wait, in Chinese, with Retry-After
     assert Delivery.objects.filter(event_type="sms.otp_code").count() == 5
 
 

@@ -92,3 +92,60 @@ async def test_nothing_is_sent_for_a_change_that_rolls_back():
     await sync_to_async(change_then_fail)()
     assert await board.receive_nothing(timeout=0.5)
     await board.disconnect()
+
+
+def _a_colleagues_order(a):
+    """An order in side A's project and team, assigned to another technician of the team."""
+    from decimal import Decimal
+
+    from backend.accounts.models import TechnicianProfile
+    from backend.workorders.actors import Actor
+    from backend.workorders.dispatch import routing as dispatch
+    from backend.workorders.services import order_intake
+
+    colleague = user_with_roles(Role.TECHNICIAN)
+    TechnicianProfile.objects.create(user=colleague, skills={"plumbing": 3}, on_duty=True,
+                                     last_latitude=Decimal("30.27"), last_longitude=Decimal("120.15"))
+    a.team.members.add(colleague)
+    order = order_intake(actor=Actor(user=a.agent), channel="phone", category_code="drainage", description="阳台地漏堵",
+                         contact_name="李先生", contact_phone="13900139000", now=timezone.now(), unit_id=a.unit.id,
+                         route_now=False).order
+    order = dispatch.order_assign(actor=a.dispatcher, order_id=order.id, technician_id=colleague.id, reason="就近",
+                                  now=timezone.now())
+    return order
+
+
+@pytest.mark.parametrize("board", ["project", "team"])
+async def test_a_technician_on_a_board_hears_only_of_the_orders_assigned_to_them(board):
+    a, _b = await sync_to_async(two_sides)()
+    others = await sync_to_async(_a_colleagues_order)(a)
+    assert others.team_id == a.team.id and others.project_id == a.project.id
+    token = await sync_to_async(_token)(a.technician)
+    target = a.project.id if board == "project" else a.team.id
+    live, connected, _ = await _connect(f"/ws/board/{board}/{target}", token)
+    assert connected
+    await live.receive_json_from(timeout=5)
+    await sync_to_async(comment_add)(actor=a.dispatcher, order_id=others.id, body="不是你的单", owner_visible=False,
+                                     now=timezone.now())
+    await sync_to_async(comment_add)(actor=a.dispatcher, order_id=a.order.id, body="你的单", owner_visible=False,
+                                     now=timezone.now())
+    # Messages arrive in order: the first one heard is the technician's own order, the colleague's was dropped.
+    assert (await live.receive_json_from(timeout=5))["order_id"] == str(a.order.id)
+    assert await live.receive_nothing(timeout=0.2)
+    await live.disconnect()
+
+
+async def test_the_team_supervisor_hears_every_order_of_the_team_and_an_unknown_board_kind_is_refused():
+    a, _b = await sync_to_async(two_sides)()
+    others = await sync_to_async(_a_colleagues_order)(a)
+    token = await sync_to_async(_token)(a.team.supervisor)
+    live, connected, _ = await _connect(f"/ws/board/team/{a.team.id}", token)
+    assert connected
+    await live.receive_json_from(timeout=5)
+    await sync_to_async(comment_add)(actor=a.dispatcher, order_id=others.id, body="同组", owner_visible=False,
+                                     now=timezone.now())
+    assert (await live.receive_json_from(timeout=5))["order_id"] == str(others.id)
+    await live.disconnect()
+    for kind in ("unit", "teams", "x"):
+        _socket, connected, code = await _connect(f"/ws/board/{kind}/{a.team.id}", token)
+        assert not connected and code == 4403, kind

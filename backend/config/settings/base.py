@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "backend.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is known (the refusal is translated), before anything reads the body.
+    "backend.core.middleware.MalformedInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,6 +125,9 @@ STATIC_ROOT = env.STATIC_ROOT or str(VAR_DIR / "staticfiles")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT or str(VAR_DIR / "media")
+# /media/ is served by backend.config.media after an access check; behind nginx the view answers with
+# X-Accel-Redirect to this internal location (docker/nginx.conf), without a proxy it streams the file.
+MEDIA_ACCEL_REDIRECT_PREFIX = env.MEDIA_ACCEL_REDIRECT_PREFIX
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -133,11 +138,22 @@ MAX_REQUEST_BYTES = env.MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 # --- cache, channel layer, Celery: Redis when REDIS_URL is set, serverless equivalents otherwise.
+# channels_redis waits for a socket's next message with a blocking pop of up to 5 s (brpop_timeout);
+# redis-py's default socket timeout is also 5 s, so on an idle socket the read timed out first and
+# the consumer died ("Timeout reading from redis", close 1011 after 5-15 s). The socket timeout must
+# be well above the blocking pop; keepalive and a health check find a dead connection instead.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 30
+
+
+def redis_channel_layer(url: str) -> dict[str, object]:
+    host = {"address": url, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": 5,
+            "socket_keepalive": True, "health_check_interval": 15}
+    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+
+
 if env.REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [env.REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(env.REDIS_URL)}
 else:
     # Embedded mode serves the web from one process: its local-memory cache gives atomic counters there.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anxin"}}
@@ -180,9 +196,14 @@ ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 # Embedded mode writes text messages to the log (logger anxin.sms); production names a provider's backend.
 SMS_BACKEND = env.SMS_BACKEND or "backend.notifications.sms.LogSmsBackend"
 REOPEN_WINDOW_DAYS = env.REOPEN_WINDOW_DAYS
+# Verification codes go only to mobile numbers of these regions (ISO codes, as phonenumbers names them).
+SMS_ALLOWED_REGIONS = env.SMS_ALLOWED_REGIONS
 QR_SIGNING_KEY = env.QR_SIGNING_KEY or SECRET_KEY
 # The address printed in QR codes and text messages. Embedded mode: the local server on $PORT.
 PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL or f"http://127.0.0.1:{env.PORT}").rstrip("/")
+# Per-address limits read the client's address from what these proxies say (backend.core.ratelimit.client_ip).
+TRUSTED_PROXY_COUNT = env.TRUSTED_PROXY_COUNT
+TRUSTED_PROXIES = env.TRUSTED_PROXIES
 RATE_LIMITS = {
     # name: (max attempts, window seconds)
     "login": (10, 300),
@@ -194,7 +215,11 @@ RATE_LIMITS = {
     "otp_send_ip": (20, 3600),
     "otp_send_token": (10, 3600),
     "otp_verify_ip": (30, 3600),
+    # Every code the portal sends in an hour, whoever asks: a budget against SMS pumping (alerts once).
+    "otp_send_global": (env.OTP_SEND_BUDGET_PER_HOUR, 3600),
     "portal_write": (60, 3600),
+    # Text messages to an owner about quotes on one order (replies are coalesced per 30 minutes instead).
+    "owner_quote_sms": (3, 86400),
     "portal_read": (300, 60),
 }
 # Error pages (404, 413, 500) keep the layout of the part of the site the request was made in.

@@ -7,15 +7,16 @@ import dj_database_url
 from backend.config import env
 from backend.config.settings.base import *  # noqa: F403
 
-SECRET_KEY = env.require("SECRET_KEY")
-ALLOWED_HOSTS = env.require("ALLOWED_HOSTS").split(",")
+# Unsafe values stop the process at start-up: short keys, a wildcard host, a public address over http.
+SECRET_KEY = env.require_secret("SECRET_KEY", min_length=50)
+ALLOWED_HOSTS = env.require_hosts("ALLOWED_HOSTS")
 DATABASES = {"default": dj_database_url.parse(env.require("DATABASE_URL"), conn_max_age=60, conn_health_checks=True)}
 _redis = env.require("REDIS_URL")
-ID_HASH_KEY = env.require("ID_HASH_KEY")
-QR_SIGNING_KEY = env.require("QR_SIGNING_KEY")
-PUBLIC_BASE_URL = env.require("PUBLIC_BASE_URL").rstrip("/")
+ID_HASH_KEY = env.require_secret("ID_HASH_KEY", min_length=32)
+QR_SIGNING_KEY = env.require_secret("QR_SIGNING_KEY", min_length=32)
+PUBLIC_BASE_URL = env.require_https_url("PUBLIC_BASE_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis]}}}
+CHANNEL_LAYERS = {"default": redis_channel_layer(_redis)}  # noqa: F405
 CELERY_BROKER_URL = env.CELERY_BROKER_URL or _redis
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 DEBUG = False

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
+from backend.core.dates import date_in_window
 from backend.properties.errors import InvalidIdNumber, InvalidPhone
 from backend.properties.identity import hash_id_number, normalize_phone
 
@@ -183,6 +184,13 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
 def a_date(value: Any) -> date:
+    day = _parsed_date(value)
+    if not date_in_window(day):  # a typo like 0224 or 20224 is refused here, not stored
+        raise CellError(_("The date is out of the accepted range (2000–2100 for times, 1900–2100 for dates)."))
+    return day
+
+
+def _parsed_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -54,6 +54,12 @@ def owner_step_notify(*, order: WorkOrder, to: str, event_id: int, now: datetime
     owner_text(order, template, f"event:{event_id}", now, **params)
 
 
+# Replies within this window are one text message ("customer service replied: see <link>"): the
+# message names no reply, so nothing is lost, and a burst of comments is not a burst of messages.
+REPLY_SMS_WINDOW_SECONDS = 30 * 60
+
+
 def owner_reply_notify(*, order: WorkOrder, comment_id: object, now: datetime) -> None:
-    """The office answered on the owner's thread: tell the owner by text message."""
-    owner_text(order, "message_reply", f"comment:{comment_id}", now)
+    """The office answered on the owner's thread: tell the owner by text message, once per window."""
+    window = int(now.timestamp()) // REPLY_SMS_WINDOW_SECONDS
+    owner_text(order, "message_reply", f"reply:{window}", now)

@@ -22,7 +22,8 @@ from backend.accounts.access import ensure_role
 from backend.accounts.models import User
 from backend.accounts.roles import Role
 from backend.core.dates import business_date
-from backend.core.errors import Conflict
+from backend.core.errors import Conflict, RateLimited
+from backend.core.ratelimit import rate_limit_hit
 from backend.properties.identity import mask_phone
 from backend.workorders.access import access_order, access_order_of_owner
 from backend.workorders.actors import Actor, system_actor
@@ -73,6 +74,16 @@ def owner_message_add(*, identity: OwnerIdentity, order_id: UUID, body: str, now
                           data={"comment_id": str(comment.id), "from_owner": True}, now=now)
         order_announce(order=order, kind="comment", now=now, event=event)
     return comment
+
+
+def _quote_sms_allowed(order: WorkOrder, now: datetime) -> bool:
+    """At most a few quote messages per order a day (RATE_LIMITS["owner_quote_sms"]): a newer quote
+    still replaces the pending one on the portal, it is just not texted again."""
+    try:
+        rate_limit_hit(name="owner_quote_sms", identifiers=[f"order:{order.id}"], now_seconds=now.timestamp())
+    except RateLimited:
+        return False
+    return True
 
 
 def _rating(name: str, value: Any) -> int:
@@ -192,7 +203,8 @@ def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note:
             order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
                              note="waiting for the owner's decision on the quote",
                              changes={"waiting_reason": WaitingReason.OWNER}, event_data={"waiting_for": "quote"})
-        owner_text(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
+        if _quote_sms_allowed(order, now):
+            owner_text(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote
 
 
