@@ -56,3 +56,11 @@ class UnsupportedMediaType(AppError):
     status = 415
     code = "unsupported_media_type"
     message = _("Send the chunk as application/octet-stream.")
+
+
+class UploadQuotaExceeded(AppError):
+    """A device holds too many unfinished uploads: it finishes (or lets expire) some before opening more."""
+
+    status = 429
+    code = "upload_quota_exceeded"
+    message = _("This device has too many unfinished uploads. Finish sending the photos already started first.")

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 
 from backend.accounts.models import DeviceToken
 from backend.core.errors import AppError, PayloadTooLarge
@@ -35,12 +36,27 @@ from mobile_sync.uploads.errors import (
     UploadIncomplete,
     UploadOffsetMismatch,
     UploadOverflow,
+    UploadQuotaExceeded,
 )
 from mobile_sync.uploads.models import UPLOAD_TTL, UploadSession
 from mobile_sync.uploads.selectors import upload_get
 
 logger = logging.getLogger("anxin.sync.uploads")
 Status = UploadSession.Status
+# What one device may hold open at once: enough for a day of photos taken offline, not enough for a
+# stolen token to fill the disk with 15 MiB sessions it never finishes (they expire after UPLOAD_TTL).
+MAX_OPEN_UPLOADS_PER_DEVICE = 50
+MAX_OPEN_BYTES_PER_DEVICE = 300 * 1024 * 1024
+
+
+def _check_quota(device_token: DeviceToken, size: int) -> None:
+    """Called with the device's token row locked, so that concurrent creates of one device queue here."""
+    open_sessions = UploadSession.objects.filter(device_token=device_token, status=Status.OPEN)
+    held = open_sessions.aggregate(count=Count("id"), size=Sum("size"))
+    count, reserved = held["count"] or 0, held["size"] or 0
+    if count >= MAX_OPEN_UPLOADS_PER_DEVICE or reserved + size > MAX_OPEN_BYTES_PER_DEVICE:
+        raise UploadQuotaExceeded(details={"open_uploads": count, "max_open_uploads": MAX_OPEN_UPLOADS_PER_DEVICE,
+                                           "open_bytes": reserved, "max_open_bytes": MAX_OPEN_BYTES_PER_DEVICE})
 
 
 def upload_create(*, actor: Any, device_token: DeviceToken, client_id: str, order_id: UUID, size: int, sha256: str,
@@ -64,6 +80,9 @@ def upload_create(*, actor: Any, device_token: DeviceToken, client_id: str, orde
                             deduplicated=duplicate is not None, created_at=now, updated_at=now)
     try:
         with transaction.atomic():
+            if session.status == Status.OPEN:
+                DeviceToken.objects.select_for_update().filter(id=device_token.id).first()
+                _check_quota(device_token, size)
             session.save(force_insert=True)
     except IntegrityError:
         # The same create raced itself (a retry while the first request was still running).

@@ -141,3 +141,28 @@ def test_calls_without_a_device_token_are_401(sides):
 
     response = Client().post("/api/v1/sync/uploads", data={}, content_type="application/json")
     assert response.status_code == 401
+
+
+def test_a_device_cannot_hold_more_unfinished_uploads_than_its_quota(sides, phone, monkeypatch):
+    from mobile_sync.uploads import services as upload_services
+
+    a, _b = sides
+    monkeypatch.setattr(upload_services, "MAX_OPEN_UPLOADS_PER_DEVICE", 3)
+    for n in range(3):
+        assert phone.create(a.order.id, random_jpeg(20 + n)).status_code == 201
+    refused = phone.create(a.order.id, random_jpeg(30))
+    assert refused.status_code == 429, refused.content
+    assert refused.json()["code"] == "upload_quota_exceeded"
+    assert refused.json()["details"]["open_uploads"] == 3
+    assert "未完成" in refused.json()["message"]
+    assert UploadSession.objects.filter(status="open").count() == 3
+
+
+def test_the_quota_counts_the_bytes_a_device_reserved(sides, phone, monkeypatch):
+    from mobile_sync.uploads import services as upload_services
+
+    a, _b = sides
+    monkeypatch.setattr(upload_services, "MAX_OPEN_BYTES_PER_DEVICE", 1000)
+    assert phone.create(a.order.id, b"x" * 600).status_code == 201
+    refused = phone.create(a.order.id, b"y" * 600)
+    assert refused.status_code == 429 and refused.json()["details"]["open_bytes"] == 600
