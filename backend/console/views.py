@@ -23,6 +23,7 @@ from backend.console import selectors
 from backend.console.access import (
     APPROVER_ROLES,
     BOARD_ROLES,
+    DISPATCH_ROLES,
     INTAKE_ROLES,
     QUEUE_ROLES,
     ensure_console,
@@ -105,6 +106,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @console_view()
 def queue_row(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     """One row for a live update: the row as it is now, or 204 when it left the filtered queue."""
+    access_order(request.user, order_id)  # outside the scope: the same 404 as an unknown order
     filters = selectors.QueueFilters.from_query(request.GET)
     row = selectors.queue_row(actor=request.user, filters=filters, order_id=order_id, now=timezone.now())
     if row is None:
@@ -200,7 +202,7 @@ def order_act(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-@console_view()
+@console_view(DISPATCH_ROLES)
 def order_assign(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     order = _check_revision(request, order_id)
     try:
@@ -224,7 +226,7 @@ def order_comment(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-@console_view()
+@console_view(DISPATCH_ROLES)
 def order_technicians(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
     candidates = selectors.technician_picker(actor=request.user, order_id=order_id, now=timezone.now())
     order = access_order(request.user, order_id)
