@@ -6,6 +6,13 @@ import Sortable from "sortablejs";
 import "./console.css";
 
 window.htmx = htmx;
+// Domain errors (403/404/409/422) come back as a translated message fragment: swap it (into #flash, the
+// server says where) instead of dropping it.
+htmx.config.responseHandling = [
+  { code: "204", swap: false },
+  { code: "[23]..", swap: true },
+  { code: "[45]..", swap: true, error: true },
+];
 window.Alpine = Alpine;
 window.Sortable = Sortable;
 
@@ -124,7 +131,7 @@ window.anxinBoard = function anxinBoard({ paths, seq }) {
     document.querySelectorAll("[data-lane]").forEach((lane) => {
       if (lane._sortable) return;
       lane._sortable = Sortable.create(lane, {
-        group: "board", sort: false, animation: 120, draggable: ".card",
+        group: "board", sort: false, animation: 120, draggable: ".card", forceFallback: true, fallbackOnBody: true,
         onStart: async (evt) => {
           document.body.classList.add("dragging");
           const r = await fetch(`/console/board/explain/${evt.item.dataset.order}`, { credentials: "same-origin" });
