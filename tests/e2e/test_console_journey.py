@@ -73,7 +73,11 @@ def console_server(request, tmp_path):
         yield f"http://127.0.0.1:{port}", "ws"
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # open WebSockets can hold daphne's graceful stop
+            proc.kill()
+            proc.wait(timeout=15)
         log.close()
 
 
@@ -136,7 +140,6 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     queue.goto(f"{base}/console/queue")
     queue.wait_for_selector("#queue-rows")
     queue.evaluate("window.__notReloaded = true")
-    shot(queue, "console-queue")
 
     agent_ctx, agent = staff_page(browser, base, a.agent)
     agent.goto(f"{base}/console/")
@@ -159,6 +162,7 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     assert queue.evaluate("window.__notReloaded === true"), "the queue reloaded"
     assert queue.title().startswith("(1)")
     assert queue.evaluate("document.body.dataset.live") == live_path
+    shot(queue, "console-queue")
 
     owner_ctx, owner = owner_page(browser, base, home)
     owner.goto(f"{base}/portal/orders/{order.id}")
@@ -177,7 +181,9 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     board.fill("#board-reason", "业主指定该师傅")
     shot(board, "console-board")
     board.click("[data-action=board-assign]")
-    board.wait_for_selector(f"[data-technician='{a.technician.id}'] [data-order='{order.id}']", timeout=WAIT)
+    # The board reloads its lanes from the server once the assignment committed.
+    board.wait_for_selector(f"[data-technician='{a.technician.id}'] [data-order='{order.id}'][data-state=assigned]",
+                            timeout=WAIT)
     order.refresh_from_db()
     assert order.state == State.ASSIGNED and order.technician_id == a.technician.id
 
