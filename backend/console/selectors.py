@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,11 +98,11 @@ def _next_deadline(field: str) -> Subquery:
     return Subquery(unmet.order_by("deadline_at").values(field)[:1])
 
 
-def queue_queryset(*, actor: Any, filters: QueueFilters, now: datetime) -> QuerySet[WorkOrder]:
+def queue_queryset(*, actor: Any, filters: QueueFilters, now: datetime) -> QuerySet[Any]:
     """Every open order in the actor's scope that the filters keep, with its urgency (the next due SLA
     deadline) annotated."""
     ensure_console(actor)
-    qs = orders_visible_to(actor).filter(state__in=OPEN_STATES)
+    qs: Any = orders_visible_to(actor).filter(state__in=OPEN_STATES)
     f = filters
     if f.project:
         qs = qs.filter(project_id=f.project)
@@ -167,7 +168,7 @@ def queue_page(*, actor: Any, filters: QueueFilters, now: datetime, cursor: str 
     if cursor:
         urgency_at, order_id = _decode_cursor(cursor)
         page = page.filter(Q(urgency_at__gt=urgency_at) | Q(urgency_at=urgency_at, id__gt=order_id))
-    rows = list(page.select_related(*ROW_RELATED).annotate(next_target=_next_deadline("target"),
+    rows: list[Any] = list(page.select_related(*ROW_RELATED).annotate(next_target=_next_deadline("target"),
                                                            next_cycle=_next_deadline("cycle"))
                 .order_by("urgency_at", "id")[: limit + 1])
     more = len(rows) > limit
@@ -184,12 +185,12 @@ def queue_row(*, actor: Any, filters: QueueFilters, order_id: Any, now: datetime
     return queue_rows([order], now=now)[0] if order is not None else None
 
 
-def _rungs(orders: list[WorkOrder]) -> dict[tuple[Any, int, str], dict[str, datetime]]:
+def _rungs(orders: Sequence[Any]) -> dict[tuple[Any, Any, Any], dict[str, datetime]]:
     wanted = Q(pk__in=[])
     for o in orders:
         if getattr(o, "next_target", None):
             wanted |= Q(order_id=o.id, cycle=o.next_cycle, target=o.next_target)
-    result: dict[tuple[Any, int, str], dict[str, datetime]] = {}
+    result: dict[tuple[Any, Any, Any], dict[str, datetime]] = {}
     for alert in SlaAlert.objects.filter(wanted, level__in=list(RUNG_LEVELS)).only(
             "order_id", "cycle", "target", "level", "due_at"):
         if alert.due_at is not None:
@@ -211,7 +212,7 @@ def rung_of(*, now: datetime, deadline_at: datetime | None, warn_at: datetime | 
     return "ok"
 
 
-def queue_rows(orders: list[WorkOrder], *, now: datetime) -> list[dict[str, Any]]:
+def queue_rows(orders: Sequence[Any], *, now: datetime) -> list[dict[str, Any]]:
     definitions = active_definitions()
     rungs = _rungs(orders)
     rows = []
@@ -235,7 +236,7 @@ def queue_rows(orders: list[WorkOrder], *, now: datetime) -> list[dict[str, Any]
 
 def place_of(order: WorkOrder) -> str:
     parts = [order.project.name]
-    if order.unit_id:
+    if order.unit_id and order.unit is not None:
         parts += [order.building.name if order.building_id and order.building else "", order.unit.number]
     elif order.public_area_id and order.public_area is not None:
         parts.append(order.public_area.name)
@@ -245,9 +246,9 @@ def place_of(order: WorkOrder) -> str:
 def filter_options(*, actor: Any) -> dict[str, Any]:
     """What the queue's filter controls offer: the projects, buildings and teams of the actor's scope."""
     ensure_console(actor)
-    project_ids = orders_visible_to(actor).values("project_id")
-    projects = list(Project.objects.filter(id__in=project_ids).order_by("name").values("id", "name")) \
-        if not _sees_everything(actor) else list(Project.objects.order_by("name").values("id", "name"))
+    scope = _project_scope(actor)
+    projects = list((Project.objects.filter(id__in=scope) if scope is not None else Project.objects.all())
+                    .order_by("name").values("id", "name"))
     ids = [p["id"] for p in projects]
     buildings = list(Building.objects.filter(project_id__in=ids).order_by("project__name", "name")
                      .values("id", "name", "project__name")[:500])
@@ -353,7 +354,7 @@ def workspace(*, actor: Any, order_id: Any, now: datetime) -> dict[str, Any]:
     deadlines = list(SlaDeadline.objects.filter(order=order).order_by("cycle", "target"))
     alerts = list(SlaAlert.objects.filter(order=order, level__in=list(RUNG_LEVELS)))
     cycle = max((d.cycle for d in deadlines), default=None)
-    targets = []
+    targets: list[dict[str, Any]] = []
     for d in deadlines:
         if d.cycle != cycle:
             continue
@@ -363,7 +364,7 @@ def workspace(*, actor: Any, order_id: Any, now: datetime) -> dict[str, Any]:
                         "rung": "met" if d.met_at else rung_of(now=now, deadline_at=d.deadline_at,
                                                                warn_at=times.get("warn_at"),
                                                                urgent_at=times.get("urgent_at"))})
-    targets.sort(key=lambda t: {"response": 0, "arrival": 1, "resolution": 2}.get(t["target"], 9))
+    targets.sort(key=lambda t: {"response": 0, "arrival": 1, "resolution": 2}.get(str(t["target"]), 9))
     comments = list(order.comments.select_related("author", "author_owner").order_by("created_at"))
     approvals = list(ApprovalInstance.objects.filter(order=order).prefetch_related("pending__user")
                      .order_by("-opened_at")[:3])
@@ -476,7 +477,7 @@ def board(*, actor: Any, team_id: Any, day: Any, now: datetime) -> dict[str, Any
         raise NotFound(details={"object": "team"})
     members = list(User.objects.filter(teams=team, technician_profile__isnull=False, is_active=True)
                    .select_related("technician_profile").order_by("username"))
-    open_orders = (queue_queryset(actor=actor, filters=QueueFilters(), now=now)
+    open_orders: Any = (queue_queryset(actor=actor, filters=QueueFilters(), now=now)
                    .filter(Q(team=team) | Q(technician__in=members))
                    .select_related(*ROW_RELATED).annotate(next_target=_next_deadline("target"),
                                                           next_cycle=_next_deadline("cycle"))
@@ -484,7 +485,7 @@ def board(*, actor: Any, team_id: Any, day: Any, now: datetime) -> dict[str, Any
     orders = list(open_orders)
     rows = {r["id"]: r for r in queue_rows(orders, now=now)}
     offers = {o.order_id: o for o in GrabOffer.objects.filter(order_id__in=[o.id for o in orders], status="open")}
-    lanes = {m.id: [] for m in members}
+    lanes: dict[Any, list[dict[str, Any]]] = {m.id: [] for m in members}
     side: list[dict[str, Any]] = []
     for o in orders:
         row = {**rows[o.id], "offer_expires_at": offers[o.id].expires_at if o.id in offers else None}

@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from backend.accounts import views as account_views
+from backend.accounts.models import User
 from backend.console import selectors
 from backend.console.access import (
     APPROVER_ROLES,
@@ -37,13 +39,20 @@ from backend.workorders.actors import Actor
 from backend.workorders.models import TimelineEvent, WorkOrder
 
 
+class StaffRequest(HttpRequest):
+    """A console request: a signed-in staff user (``console_view`` checked) and django-htmx's details."""
+
+    user: User  # type: ignore[assignment]
+    htmx: HtmxDetails
+
+
 def console_view(roles: tuple[str, ...] = QUEUE_ROLES) -> Callable[..., Any]:
     """Signed-in staff of ``roles`` only (others 403, objects outside the scope 404); a domain error is
     rendered in the reader's language with its status, never a 500."""
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 ensure_console(request.user, roles)
                 return view(request, *args, **kwargs)
@@ -73,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @console_view()
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: StaffRequest) -> HttpResponse:
     counters = selectors.start_counters(actor=request.user, now=timezone.now())
     return render(request, "console/start.html", {"counters": counters, "page": "start"})
 
@@ -81,13 +90,9 @@ def start(request: HttpRequest) -> HttpResponse:
 # --- queue ------------------------------------------------------------------------------------------
 
 
-def _live_projects(user: Any) -> list[str]:
-    return [str(p) for p in orders_visible_to(user).values_list("project_id", flat=True).distinct()[:20]]
-
-
 @require_GET
 @console_view()
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     filters = selectors.QueueFilters.from_query(request.GET)
     page = selectors.queue_page(actor=request.user, filters=filters, now=now, cursor=request.GET.get("cursor"))
@@ -96,15 +101,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         return render(request, "console/_queue_rows.html", context)
     if request.htmx and request.htmx.target == "queue-body":
         return render(request, "console/_queue_table.html", context)
-    context.update({"options": selectors.filter_options(actor=request.user),
-                    "saved": selectors.saved_filters(actor=request.user),
-                    "projects": _live_projects(request.user), "seq": _latest_seq(request.user)})
+    options = selectors.filter_options(actor=request.user)
+    # The queue listens on the board groups of the projects it may show (the filter's list).
+    context.update({"options": options, "saved": selectors.saved_filters(actor=request.user),
+                    "projects": [str(p["id"]) for p in options["projects"]][:50], "seq": _latest_seq(request.user)})
     return render(request, "console/queue.html", context)
 
 
 @require_GET
 @console_view()
-def queue_row(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def queue_row(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     """One row for a live update: the row as it is now, or 204 when it left the filtered queue."""
     access_order(request.user, order_id)  # outside the scope: the same 404 as an unknown order
     filters = selectors.QueueFilters.from_query(request.GET)
@@ -121,7 +127,7 @@ def _latest_seq(user: Any) -> int:
 
 @require_GET
 @console_view()
-def changes(request: HttpRequest) -> JsonResponse:
+def changes(request: StaffRequest) -> JsonResponse:
     """The orders changed since ``since`` (a timeline event id), for a page whose socket is not open:
     the same recovery as ``GET /api/v1/orders/events``."""
     try:
@@ -136,7 +142,7 @@ def changes(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @console_view()
-def filter_save(request: HttpRequest) -> HttpResponse:
+def filter_save(request: StaffRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()[:60]
     if not name:
         raise ValidationFailed(details={"errors": [{"field": "name", "reason": _("Give the filter a name.")}]})
@@ -148,7 +154,7 @@ def filter_save(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @console_view()
-def filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+def filter_delete(request: StaffRequest, filter_id: int) -> HttpResponse:
     SavedFilter.objects.filter(user=request.user, id=filter_id).delete()
     return redirect("console:queue")
 
@@ -158,13 +164,13 @@ def filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
 
 @require_GET
 @console_view()
-def order(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def order(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     data = selectors.workspace(actor=request.user, order_id=order_id, now=timezone.now())
     template = "console/_workspace.html" if request.htmx else "console/order.html"
     return render(request, template, {**data, "page": "queue", "now": timezone.now()})
 
 
-def _check_revision(request: HttpRequest, order_id: uuid.UUID) -> WorkOrder:
+def _check_revision(request: StaffRequest, order_id: uuid.UUID) -> WorkOrder:
     """The order as the page saw it: a page older than the order's last change gets a conflict that says
     what changed, and nothing is written."""
     current = access_order(request.user, order_id)
@@ -178,14 +184,14 @@ def _check_revision(request: HttpRequest, order_id: uuid.UUID) -> WorkOrder:
     return current
 
 
-def _workspace_response(request: HttpRequest, order_id: uuid.UUID, message: str) -> HttpResponse:
+def _workspace_response(request: StaffRequest, order_id: uuid.UUID, message: str) -> HttpResponse:
     data = selectors.workspace(actor=request.user, order_id=order_id, now=timezone.now())
     return render(request, "console/_workspace.html", {**data, "flash": message, "now": timezone.now()})
 
 
 @require_POST
 @console_view()
-def order_act(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def order_act(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in selectors.ACTION_TARGETS:
         raise ValidationFailed(details={"errors": [{"field": "action", "reason": _("Unknown action.")}]})
@@ -203,7 +209,7 @@ def order_act(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @console_view(DISPATCH_ROLES)
-def order_assign(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def order_assign(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     order = _check_revision(request, order_id)
     try:
         technician_id = uuid.UUID(request.POST.get("technician_id", ""))
@@ -219,7 +225,7 @@ def order_assign(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @console_view()
-def order_comment(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def order_comment(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     services.comment_add(actor=request.user, order_id=order_id, body=request.POST.get("body", ""),
                          owner_visible=request.POST.get("to_owner") == "1", now=timezone.now())
     return _workspace_response(request, order_id, _("Saved."))
@@ -227,7 +233,7 @@ def order_comment(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 @console_view(DISPATCH_ROLES)
-def order_technicians(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
+def order_technicians(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     candidates = selectors.technician_picker(actor=request.user, order_id=order_id, now=timezone.now())
     order = access_order(request.user, order_id)
     return render(request, "console/_picker.html", {"candidates": candidates, "order": order})
@@ -238,7 +244,7 @@ def order_technicians(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse
 
 @require_GET
 @console_view(BOARD_ROLES)
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: StaffRequest) -> HttpResponse:
     day_text = request.GET.get("day") or ""
     try:
         day = date.fromisoformat(day_text) if day_text else timezone.localdate()
@@ -258,7 +264,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @console_view(BOARD_ROLES)
-def board_explain(request: HttpRequest, order_id: uuid.UUID) -> JsonResponse:
+def board_explain(request: StaffRequest, order_id: uuid.UUID) -> JsonResponse:
     """While a card is dragged: who the routing engine's eligibility rules admit, and its explanation."""
     order = access_order(request.user, order_id)
     order = WorkOrder.objects.select_related("project", "building").get(id=order.id)
@@ -272,7 +278,7 @@ def board_explain(request: HttpRequest, order_id: uuid.UUID) -> JsonResponse:
 
 
 @console_view(INTAKE_ROLES)
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: StaffRequest) -> HttpResponse:
     from backend.workorders.definitions import active_definitions
 
     context: dict[str, Any] = {"page": "intake", "areas": selectors.public_areas(actor=request.user),
@@ -304,7 +310,7 @@ def _leaf_categories(definitions: Any) -> list[tuple[str, str]]:
     return result
 
 
-def _intake_create(request: HttpRequest) -> Any:
+def _intake_create(request: StaffRequest) -> Any:
     post = request.POST
     place = post.get("place", "")
     unit_id = area_id = None
@@ -342,14 +348,14 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 @require_GET
 @console_view(INTAKE_ROLES)
-def intake_caller(request: HttpRequest) -> HttpResponse:
+def intake_caller(request: StaffRequest) -> HttpResponse:
     found = selectors.caller_lookup(actor=request.user, phone=request.GET.get("contact_phone", ""), now=timezone.now())
     return render(request, "console/_caller.html", found)
 
 
 @require_GET
 @console_view(INTAKE_ROLES)
-def intake_duplicates(request: HttpRequest) -> HttpResponse:
+def intake_duplicates(request: StaffRequest) -> HttpResponse:
     kind, _sep, raw = (request.GET.get("place") or "").partition(":")
     place_id = _uuid_or_none(raw)
     found = selectors.intake_duplicates(actor=request.user, unit_id=place_id if kind == "unit" else None,
@@ -362,7 +368,7 @@ def intake_duplicates(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @console_view(APPROVER_ROLES)
-def approvals(request: HttpRequest) -> HttpResponse:
+def approvals(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     return render(request, "console/approvals.html", {
         "waiting": selectors.approvals_waiting(actor=request.user, now=now),
@@ -372,7 +378,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @console_view(APPROVER_ROLES)
-def approval_decide(request: HttpRequest, approval_id: uuid.UUID) -> HttpResponse:
+def approval_decide(request: StaffRequest, approval_id: uuid.UUID) -> HttpResponse:
     decision, now = request.POST.get("decision", ""), timezone.now()
     if decision == "approve":
         services.approval_approve(actor=request.user, approval_id=approval_id,
@@ -392,5 +398,5 @@ def approval_decide(request: HttpRequest, approval_id: uuid.UUID) -> HttpRespons
 
 @require_GET
 @console_view()
-def bell(request: HttpRequest) -> HttpResponse:
+def bell(request: StaffRequest) -> HttpResponse:
     return render(request, "console/_bell.html", {"bell": selectors.bell(actor=request.user, now=timezone.now())})
