@@ -83,8 +83,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @console_view()
 def start(request: StaffRequest) -> HttpResponse:
+    from backend.accounts.access import user_roles
+    from backend.accounts.roles import Role
+
     counters = selectors.start_counters(actor=request.user, now=timezone.now())
-    return render(request, "console/start.html", {"counters": counters, "page": "start"})
+    roles = [Role(r).label for r in sorted(user_roles(request.user))]
+    return render(request, "console/start.html", {"counters": counters, "page": "start", "roles": roles})
 
 
 # --- queue ------------------------------------------------------------------------------------------
