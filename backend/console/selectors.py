@@ -342,6 +342,8 @@ def allowed_actions(*, actor: Any, order: WorkOrder) -> list[str]:
             result.append(action)
     if order.state in ASSIGNABLE and has_role(actor, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR):
         result.append("assign")
+    if "cancel" in result:
+        result.append("merge")  # a duplicate is cancelled into the order it repeats
     return result
 
 

@@ -22,6 +22,7 @@ from django_htmx.middleware import HtmxDetails
 from backend.accounts import views as account_views
 from backend.accounts.models import User
 from backend.console import selectors
+from backend.console import services as console_services
 from backend.console.access import (
     APPROVER_ROLES,
     BOARD_ROLES,
@@ -197,6 +198,15 @@ def _workspace_response(request: StaffRequest, order_id: uuid.UUID, message: str
 @console_view()
 def order_act(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
     action = request.POST.get("action", "")
+    if action == "merge":
+        order = _check_revision(request, order_id)
+        if "merge" not in selectors.allowed_actions(actor=request.user, order=order):
+            from backend.workorders.errors import InvalidTransition
+
+            raise InvalidTransition(details={"from": order.state, "to": "cancelled"})
+        kept = console_services.order_merge(actor=request.user, order_id=order.id,
+                                            into_number=request.POST.get("into", ""), now=timezone.now())
+        return _workspace_response(request, order_id, _("Merged into %(number)s.") % {"number": kept.number})
     if action not in selectors.ACTION_TARGETS:
         raise ValidationFailed(details={"errors": [{"field": "action", "reason": _("Unknown action.")}]})
     order = _check_revision(request, order_id)

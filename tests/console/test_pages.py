@@ -127,3 +127,37 @@ def test_phone_intake_creates_the_order_through_the_intake_service():
     assert WorkOrder.objects.count() == before + 1
     created = WorkOrder.objects.order_by("-created_at").first()
     assert created.channel == "phone" and created.state != State.CANCELLED
+
+
+def test_a_duplicate_is_merged_into_the_open_order_of_the_same_place():
+    a, _b = two_sides()
+    duplicate = order_intake_on(a)
+    client = signed_in(a.agent)
+    response = client.post(f"/console/orders/{duplicate.id}/act", {"action": "merge", "into": a.order.number,
+                                                                   "revision": duplicate.revision},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:300]
+    duplicate.refresh_from_db()
+    assert duplicate.state == State.CANCELLED
+    assert duplicate.events.filter(data__merged_into=str(a.order.id)).exists()
+    assert a.order.comments.filter(body__contains=duplicate.number).exists()
+
+
+def test_merging_into_an_order_of_another_place_is_refused_and_changes_nothing():
+    a, b = two_sides()
+    duplicate = order_intake_on(a)
+    response = signed_in(a.agent).post(f"/console/orders/{duplicate.id}/act",
+                                       {"action": "merge", "into": b.order.number, "revision": duplicate.revision},
+                                       HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    duplicate.refresh_from_db()
+    assert duplicate.state != State.CANCELLED
+
+
+def order_intake_on(side):
+    from backend.workorders.actors import Actor
+    from backend.workorders.services import order_intake
+
+    return order_intake(actor=Actor(user=side.agent), channel="phone", category_code="drainage",
+                        description="又堵了", contact_name="张女士", contact_phone="13800138000",
+                        now=timezone.now(), unit_id=side.unit.id, route_now=False).order
