@@ -376,7 +376,7 @@ def workspace(*, actor: Any, order_id: Any, now: datetime) -> dict[str, Any]:
         "order": order, "place": place_of(order), "category": definitions.category_label(order.category_code),
         "state_label": State(order.state).label, "targets": targets, "phone": phone,
         "timeline": list(order.events.select_related("actor").order_by("id")),
-        "explanation": order.routing_explanation or {},
+        "explanation": _named(order.routing_explanation or {}),
         "photos": list(Attachment.objects.filter(order=order).order_by("created_at")),
         "thread": [c for c in comments if c.owner_visible or c.from_owner],
         "notes": [c for c in comments if not c.owner_visible and not c.from_owner],
@@ -384,6 +384,15 @@ def workspace(*, actor: Any, order_id: Any, now: datetime) -> dict[str, Any]:
         "actions": allowed_actions(actor=actor, order=order), "seq": latest_seq or 0,
         "waiting_reasons": WaitingReason.choices,
     }
+
+
+def _named(explanation: dict[str, Any]) -> dict[str, Any]:
+    """The stored explanation with each candidate's name beside its id (one query)."""
+    candidates = explanation.get("candidates") or []
+    if not candidates:
+        return explanation
+    names = {str(u.id): str(u) for u in User.objects.filter(id__in=[c.get("candidate_id") for c in candidates])}
+    return {**explanation, "candidates": [{**c, "name": names.get(str(c.get("candidate_id")), "")} for c in candidates]}
 
 
 def _approval_view(instance: ApprovalInstance) -> dict[str, Any]:
