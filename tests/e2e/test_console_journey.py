@@ -234,6 +234,12 @@ def test_the_console_speaks_english(console_server, browser):
     page.goto(f"{base}/console/orders/{home.side.order.id}")
     page.wait_for_selector("text=Routing explanation")
     shot(page, "console-workspace-en")
+    # Still usable at 1024 px: the board's lanes and map fit the width without a page-wide scroll.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{base}/console/board")
+    page.wait_for_selector("#map canvas")
+    assert page.evaluate("document.documentElement.scrollWidth <= 1024")
+    shot(page, "console-board-1024")
     ctx.close()
 
 
