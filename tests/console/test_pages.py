@@ -161,3 +161,28 @@ def order_intake_on(side):
     return order_intake(actor=Actor(user=side.agent), channel="phone", category_code="drainage",
                         description="又堵了", contact_name="张女士", contact_phone="13800138000",
                         now=timezone.now(), unit_id=side.unit.id, route_now=False).order
+
+
+def test_queue_pages_follow_the_urgency_order_without_overlap():
+    from backend.console.selectors import QueueFilters, queue_page
+    from tests.console.test_query_counts import _more_orders
+
+    a, _b = two_sides()
+    _more_orders(a, 6)
+    now = timezone.now()
+    first = queue_page(actor=a.dispatcher, filters=QueueFilters(), now=now, limit=3)
+    second = queue_page(actor=a.dispatcher, filters=QueueFilters(), now=now, cursor=first["next_cursor"], limit=3)
+    third = queue_page(actor=a.dispatcher, filters=QueueFilters(), now=now, cursor=second["next_cursor"], limit=3)
+    ids = [r["id"] for page in (first, second, third) for r in page["rows"]]
+    assert len(ids) == len(set(ids)) == first["total"] == 7
+    assert third["next_cursor"] is None
+    due = [r["deadline_at"] for page in (first, second, third) for r in page["rows"] if r["deadline_at"]]
+    assert due == sorted(due)
+
+
+def test_a_manager_sees_the_callers_phone_masked_and_customer_service_in_full():
+    a, _b = two_sides()
+    manager_page = signed_in(a.team.supervisor).get(f"/console/orders/{a.order.id}").content.decode()
+    agent_page = signed_in(a.agent).get(f"/console/orders/{a.order.id}").content.decode()
+    assert "+8613800138000" in agent_page
+    assert "+8613800138000" not in manager_page and "138****8000" in manager_page

@@ -285,4 +285,16 @@ def test_keyboard_only_intake(console_server, browser):
     page.wait_for_url("**/console/orders/*")
     created = WorkOrder.objects.get(description="阳台门关不严，漏风")
     assert created.unit_id == home.unit.id and created.contact_name == "陈女士"
+    # The queue by keyboard: / searches, j selects, Enter opens.
+    page.goto(f"{base}/console/queue")
+    page.wait_for_selector("#queue-rows tr[data-row]")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type(created.number)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#queue-rows tr[data-row]').length === 1", timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/console/orders/{created.id}")
     ctx.close()
