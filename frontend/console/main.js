@@ -81,13 +81,16 @@ window.anxinLive = function anxinLive({ paths, seq, onChange }) {
 };
 
 // --- the queue: rows inserted, moved or recoloured live; j/k/Enter and / --------------------------------
-window.anxinQueue = function anxinQueue({ paths, seq, query }) {
+window.anxinQueue = function anxinQueue({ paths, seq }) {
   const body = () => document.getElementById("queue-rows");
   let fresh = 0;
   const baseTitle = document.title;
   const bump = () => { fresh += 1; document.title = `(${fresh}) ${baseTitle}`; };
   window.addEventListener("focus", () => { fresh = 0; document.title = baseTitle; });
   window.anxinLive({ paths, seq, onChange: async (msg) => {
+    // The filters as they are now (htmx pushes each filter change into the address).
+    const query = new URLSearchParams(location.search);
+    query.delete("cursor");
     const r = await fetch(`/console/queue/rows/${msg.order_id}?${query}`, { credentials: "same-origin", headers: { "HX-Request": "true" } });
     const old = document.getElementById(`row-${msg.order_id}`);
     if (r.status === 204) { if (old) old.remove(); return; }

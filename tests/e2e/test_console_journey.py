@@ -298,3 +298,20 @@ def test_keyboard_only_intake(console_server, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/console/orders/{created.id}")
     ctx.close()
+
+
+def test_a_filter_is_saved_and_reopened(console_server, browser):
+    base, _live = console_server
+    home, _other = home_with_owner()
+    ctx, page = staff_page(browser, base, home.side.dispatcher)
+    page.goto(f"{base}/console/queue")
+    page.select_option("select[name=priority]", "P3")
+    page.wait_for_url("**/console/queue?*priority=P3*")
+    page.fill("#save-filter input[name=name]", "普通单")
+    page.click("#save-filter button")
+    page.wait_for_selector("a.pill:has-text('普通单')")
+    page.goto(f"{base}/console/queue")
+    page.click("a.pill:has-text('普通单')")
+    page.wait_for_url("**/console/queue?*priority=P3*")
+    assert page.locator("select[name=priority]").input_value() == "P3"
+    ctx.close()
