@@ -1,4 +1,13 @@
 # Production image: one image for web (daphne), worker and beat.
+
+# The staff console's scripts and styles, built by Vite from package-lock.json (not committed).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json vite.config.js ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY frontend frontend
+RUN node_modules/.bin/vite build --logLevel warn
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -11,6 +20,7 @@ RUN pip install --no-cache-dir uv==0.13.9 \
     && apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
+COPY --from=assets /src/backend/console/static/console/build backend/console/static/console/build
 COPY . .
 RUN python -m backend.tools.compile_messages \
     && SECRET_KEY=build-time-only-0123456789abcdefghijklmnopqrstuvwxyz-not-a-secret ALLOWED_HOSTS=build \

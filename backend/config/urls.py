@@ -3,19 +3,20 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from backend.accounts import views as account_views
 from backend.config.api import api
 from backend.config.media import media
+from backend.console import views as console_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("backend.accounts.urls")),
     path("properties/", include("backend.properties.urls")),
+    path("console/", include("backend.console.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
     path("media/<path:name>", media, name="media"),
-    path("", account_views.home, name="home"),
+    path("", console_views.home, name="home"),
 ]
 
 handler400 = "backend.core.views.bad_request"

@@ -60,7 +60,8 @@ def test_staff_sign_in_page_is_chinese_and_signs_in():
     assert "员工登录" in page.content.decode()
     response = client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
-    home = client.get("/")
+    home = client.get("/", follow=True)  # office staff are sent on to their console start page
+    assert home.redirect_chain[-1][0] == "/console/"
     assert "调度员" in home.content.decode() and "李调度" in home.content.decode()
 
 

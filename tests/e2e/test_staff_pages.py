@@ -28,7 +28,7 @@ def test_a_dispatcher_signs_in_and_sees_their_roles_in_chinese(live_server, desk
     assert desktop.locator("h1").inner_text() == "员工登录"
     shot(desktop, "staff-sign-in")
     sign_in(desktop, live_server.url, a.dispatcher.username)
-    desktop.wait_for_url(f"{live_server.url}/")
+    desktop.wait_for_url(f"{live_server.url}/console/")  # office staff land on their console start page
     assert "调度员" in desktop.locator("main").inner_text()
     shot(desktop, "staff-home")
 

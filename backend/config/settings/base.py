@@ -34,11 +34,13 @@ INSTALLED_APPS = [
     # Serves the API docs' Swagger UI from the installed package's static files instead of a CDN
     # (blank without internet, slow or blocked in mainland China).
     "ninja",
+    "django_htmx",
     "backend.core",
     "backend.accounts",
     "backend.properties",
     "backend.workorders",
     "backend.notifications",
+    "backend.console",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -74,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "backend.console.context.staff_layout",
             ],
         },
     },

@@ -1,0 +1,43 @@
+"""Who may open which console page. The same role checks and order scope as the API
+(``backend.accounts.access.ensure_role``, ``backend.workorders.access.orders_visible_to``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.accounts.access import ensure_role, has_role
+from backend.accounts.roles import Role
+
+# Office roles that work orders in the browser; technicians (phones) and homeowners have no console.
+QUEUE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR,
+               Role.FINANCE, Role.ADMINISTRATOR)
+INTAKE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
+DISPATCH_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
+BOARD_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
+APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.FINANCE, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
+# Who reads a caller's whole phone number; everyone else sees it masked.
+FULL_PHONE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
+
+
+def ensure_console(user: Any, roles: tuple[str, ...] = QUEUE_ROLES) -> None:
+    ensure_role(user, roles)
+
+
+def is_console_user(user: Any) -> bool:
+    return bool(user.is_authenticated) and has_role(user, *QUEUE_ROLES)
+
+
+def may_see_full_phone(user: Any) -> bool:
+    return has_role(user, *FULL_PHONE_ROLES)
+
+
+def nav_for(user: Any) -> list[tuple[str, str]]:
+    """(url name, label key) of the pages this user may open, in the order of the navigation."""
+    items = [("console:start", "start"), ("console:queue", "queue")]
+    if has_role(user, *INTAKE_ROLES):
+        items.append(("console:intake", "intake"))
+    if has_role(user, *BOARD_ROLES):
+        items.append(("console:board", "board"))
+    if has_role(user, *APPROVER_ROLES):
+        items.append(("console:approvals", "approvals"))
+    return items
