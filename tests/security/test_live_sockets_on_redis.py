@@ -72,7 +72,7 @@ async def test_owner_board_and_technician_sockets_held_idle_for_a_minute_still_r
     assert changed["type"] == "order.changed" and changed["order_id"] == str(side.order.id)
 
     await sync_to_async(notify_users)(user_ids=[str(side.technician.id)], template="order_assigned",
-                                      context={"order_id": str(side.order.id)})
+                                      context={"order_id": str(side.order.id)}, now=timezone.now())
     assert (await technician.receive_json_from(timeout=10))["type"] == "notification"
     await sync_to_async(comment_add)(actor=side.dispatcher, order_id=side.order.id, body="请带角阀", owner_visible=False,
                                      now=timezone.now())
