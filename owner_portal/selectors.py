@@ -333,7 +333,7 @@ def _family_codes(code: str) -> list[str]:
     if code not in definitions.category_codes:
         return [code]
     family = definitions.category_path(code)[0]
-    return [c for c in definitions.category_codes if definitions.is_within(c, family)]
+    return definitions.codes_within(family)
 
 
 def articles_by_category(*, language: str) -> list[dict[str, Any]]:

@@ -111,6 +111,10 @@ class DefinitionSet:
         """Whether ``code`` is ``ancestor`` or lies in its subtree."""
         return ancestor in self.category_path(code)
 
+    def codes_within(self, ancestor: str) -> list[str]:
+        """Every category code that is ``ancestor`` or lies in its subtree (a filter's ``IN`` list)."""
+        return sorted(c for c in self.category_codes if self.is_within(c, ancestor))
+
     def default_priority(self, code: str) -> Priority:
         """The category's own default priority (each category states one, P3 unless written)."""
         return self.category(code).default_priority

@@ -110,7 +110,7 @@ def queue_queryset(*, actor: Any, filters: QueueFilters, now: datetime) -> Query
         qs = qs.filter(building_id=f.building)
     if f.category:
         definitions = active_definitions()
-        qs = qs.filter(category_code__in=[c for c in definitions.category_codes if definitions.is_within(c, f.category)])
+        qs = qs.filter(category_code__in=definitions.codes_within(f.category))
     if f.priority:
         qs = qs.filter(priority=f.priority)
     if f.state:

@@ -41,7 +41,3 @@ class Actor:
 
 def system_actor(name: str) -> Actor:
     return Actor(system=name, label=name)
-
-
-def staff_actor(user: User) -> Actor:
-    return Actor(user=user)

@@ -55,8 +55,7 @@ class CategoryFilter(admin.SimpleListFilter):
         definitions = active_definitions()
         if code not in definitions.category_codes:
             return queryset.none()
-        within = [c for c in definitions.category_codes if definitions.is_within(c, code)]
-        return queryset.filter(**{f"{self.field_name}__in": within})
+        return queryset.filter(**{f"{self.field_name}__in": definitions.codes_within(code)})
 
 
 @admin.display(description=_("category"), ordering="category_code")

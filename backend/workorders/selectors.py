@@ -70,8 +70,7 @@ def _filtered(qs: QuerySet[WorkOrder], f: OrderFilters, now: datetime) -> QueryS
         qs = qs.filter(building_id=f.building_id)
     if f.category:
         definitions = active_definitions()
-        codes = [c for c in definitions.category_codes if definitions.is_within(c, f.category)]
-        qs = qs.filter(category_code__in=codes)
+        qs = qs.filter(category_code__in=definitions.codes_within(f.category))
     if f.priority:
         qs = qs.filter(priority=f.priority)
     if f.team_id:

@@ -12,7 +12,7 @@ portal, the console, imports and demo data). Each lives in the part of the conte
 
 from __future__ import annotations
 
-from backend.workorders.actors import Actor, staff_actor, system_actor
+from backend.workorders.actors import Actor, system_actor
 from backend.workorders.approvals.estimates import (
     approval_approve,
     approval_delegate,
@@ -58,5 +58,5 @@ __all__ = [
     "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_owner_cancel",
     "order_priority_change", "order_rate", "order_reopen", "order_reschedule_request", "order_route",
     "order_transition", "owner_message_add", "paid_service_waive", "part_add", "part_edit", "part_remove", "quote_decide", "quote_send",
-    "sla_alert_fire", "staff_actor", "system_actor", "technician_status_update", "timeline_event_add",
+    "sla_alert_fire", "system_actor", "technician_status_update", "timeline_event_add",
 ]

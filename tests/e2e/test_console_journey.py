@@ -11,12 +11,6 @@ SQLite database by the in-process live server, where the pages fall back to poll
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +19,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
 from django.utils import timezone
 
 from backend.accounts.models import TechnicianProfile
@@ -42,43 +35,9 @@ VIEWPORT = {"width": 1440, "height": 900}
 WAIT = 20000  # ms: the bound of every wait for a live update
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def console_server(request, tmp_path):
-    """(base URL, the live path the pages should use: "ws" or "poll")."""
-    if connection.vendor != "postgresql":
-        yield request.getfixturevalue("live_server").url, "poll"
-        return
-    sd = connection.settings_dict
-    url = f"postgres://{sd['USER']}@{sd['HOST'] or '127.0.0.1'}:{sd['PORT'] or 5432}/{sd['NAME']}"
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test", "DATABASE_URL": url,
-           "ANXIN_VAR_DIR": str(tmp_path)}
-    log = open(tmp_path / "daphne.log", "wb")  # noqa: SIM115 — closed below
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                             "backend.config.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).close()
-            break
-        except OSError:
-            time.sleep(0.3)  # waiting for the server to listen, bounded by the deadline
-    try:
-        yield f"http://127.0.0.1:{port}", "ws"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # open WebSockets can hold daphne's graceful stop
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
+def console_server(live_site):
+    return live_site
 
 
 def staff_page(browser, base: str, user, *, locale: str = "zh-CN"):

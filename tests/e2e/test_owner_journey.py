@@ -12,16 +12,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
@@ -38,40 +32,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def portal_server(request, tmp_path):
-    """(base URL, the live path the page should use)."""
-    if connection.vendor != "postgresql":
-        yield request.getfixturevalue("live_server").url, "poll"
-        return
-    settings_dict = connection.settings_dict
-    url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
-           f"/{settings_dict['NAME']}")
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.config.settings.test", "DATABASE_URL": url,
-           "ANXIN_VAR_DIR": str(tmp_path)}
-    log = open(tmp_path / "daphne.log", "wb")  # noqa: SIM115 — closed below
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                             "backend.config.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/kb", timeout=2).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield f"http://127.0.0.1:{port}", "ws"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
+def portal_server(live_site):
+    return live_site
 
 
 def api(base: str, user, method: str, path: str, body: dict | None = None) -> dict:
