@@ -83,3 +83,28 @@ def test_an_approval_and_the_step_it_causes_each_have_a_webhook_delivery(django_
     assert len(new) == 3
     payloads = {d.idempotency_key: d.payload for d in Delivery.objects.filter(idempotency_key__in=new)}
     assert payloads[f"order.changed:{a.order.id}:{resumed.id}"]["state"] == State.IN_PROGRESS
+
+
+def test_an_intake_that_assigns_reads_its_order_once_after_commit_and_a_later_step_reads_again(
+        sent, monkeypatch, django_capture_on_commit_callbacks):
+    from backend.accounts.roles import Role
+    from tests.factories import TeamFactory, UnitFactory, user_with_roles
+    from tests.workorders.test_intake_and_dispatch import WEDNESDAY_10, intake, technician
+
+    reads: list[object] = []
+    real_read = broadcast._read_committed_row
+    monkeypatch.setattr(broadcast, "_read_committed_row", lambda order_id: reads.append(order_id) or real_read(order_id))
+    plumber = technician(TeamFactory(code="plumbing-team"), skills={"plumbing": 2})
+    with django_capture_on_commit_callbacks(execute=True):
+        order = intake(user_with_roles(Role.CUSTOMER_SERVICE), UnitFactory()).order
+    assert order.technician_id == plumber.id
+    # The creation and the assignment: two messages, one read, both showing the committed state.
+    assert [m["kind"] for m in sent] == ["created", "state"]
+    assert reads == [order.id]
+    assert {(m["state"], m["revision"]) for m in sent} == {(State.ASSIGNED, order.revision)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.id, actor=Actor(user=plumber), to=State.EN_ROUTE, now=WEDNESDAY_10)
+    # A later commit reads the row again: the cached copy of the earlier commit is never sent.
+    assert reads == [order.id, order.id]
+    assert sent[-1]["state"] == State.EN_ROUTE

@@ -13,6 +13,7 @@ keyed by that event's id, written in the transaction of the change (an outbox) a
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +81,27 @@ def _groups(order_id: Any, project_id: Any, team_id: Any) -> list[str]:
     return groups
 
 
+class _CommittedRows(threading.local):
+    """The rows read by the announcements of the latest commit, so that the several steps of one
+    transaction (an intake that also assigns) read their order once. Emptied whenever an
+    announcement is registered: a hook that runs was registered before its commit, so a row in here
+    was read after the latest commit of this thread, and no later change can hide behind it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, dict[str, Any] | None] = {}
+
+
+_committed = _CommittedRows()
+
+
 def _committed_row(order_id: Any) -> dict[str, Any] | None:
+    if order_id in _committed.rows:
+        return _committed.rows[order_id]
+    _committed.rows[order_id] = row = _read_committed_row(order_id)
+    return row
+
+
+def _read_committed_row(order_id: Any) -> dict[str, Any] | None:
     latest = TimelineEvent.objects.filter(order_id=OuterRef("id")).order_by("-id").values("id")[:1]
     row = (WorkOrder.objects.filter(id=order_id).annotate(seq=Subquery(latest))
            .values("id", "number", "state", "revision", "project_id", "team_id", "seq").first())
@@ -106,6 +127,7 @@ def order_announce(*, order: WorkOrder, kind: str, now: datetime, event: Timelin
     same transaction moves it to another team."""
     team_now = [group_for_team(order.team_id)] if order.team_id else []
     order_id = order.id
+    _committed.rows.clear()
     transaction.on_commit(lambda: _send_committed(order_id, kind, now, team_now))
     if event is None or kind not in PUBLISHED_KINDS:
         return
