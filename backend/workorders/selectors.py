@@ -20,6 +20,7 @@ from backend.core.errors import ValidationFailed
 from backend.workorders.access import access_order, orders_visible_to
 from backend.workorders.definitions import active_definitions
 from backend.workorders.models import SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.notes import event_note_text
 from backend.workorders.reasons import routing_explanation_lines, warranty_reason_text
 from backend.workorders.states import OPEN_STATES
 
@@ -191,7 +192,7 @@ def candidate_names(explanation: dict[str, Any] | None) -> dict[str, str]:
 
 def timeline_row(event: TimelineEvent) -> dict[str, Any]:
     return {"id": event.id, "order_id": event.order_id, "kind": event.kind, "actor": event.actor_label,
-            "from_state": event.from_state, "to_state": event.to_state, "note": event.note, "data": event.data,
+            "from_state": event.from_state, "to_state": event.to_state, "note": event_note_text(note=event.note, data=event.data), "data": event.data,
             "owner_visible": event.owner_visible, "created_at": event.created_at, "device_at": event.device_at}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from backend.workorders.notes import event_note_text
 from backend.workorders.states import State
 
 register = template.Library()
@@ -20,6 +21,12 @@ def state_label(code: str) -> str:
         return str(State(code).label)
     except ValueError:
         return code or ""
+
+
+@register.filter
+def event_note(event: object) -> str:
+    """A timeline event's note in the reader's language (a system note) or as written (a person's)."""
+    return event_note_text(note=getattr(event, "note", ""), data=getattr(event, "data", None))
 
 
 @register.filter

@@ -31,6 +31,7 @@ from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.inbox import notify_users
 from backend.workorders.models import ApprovalInstance, ApprovalPending
+from backend.workorders.notes import system_note
 from backend.workorders.states import WORKING_STATES, State
 from workflows.approvals import (
     ApprovalEvent,
@@ -108,8 +109,9 @@ def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetim
                          context={"order": instance.order.number, "amount_yuan": str(instance.amount_yuan)})
         elif isinstance(effect, Escalated):
             # The escalation contacts are notified by the NotifyApprovers effect that comes with it.
-            event_add(order=instance.order, kind=Kind.APPROVAL, label="approval", note="escalated", now=now,
-                      data={"approval_id": str(instance.id), "step": effect.step, "to": list(effect.to_users),
+            escalated = system_note("approval_escalated")
+            event_add(order=instance.order, kind=Kind.APPROVAL, label="approval", note=escalated.text, now=now,
+                      data={**escalated.data, "approval_id": str(instance.id), "step": effect.step, "to": list(effect.to_users),
                             "pending": list(effect.pending)})
         elif isinstance(effect, Completed):
             _complete(instance, effect, now=now)
@@ -162,8 +164,9 @@ def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: 
                                 "graph": started.state.graph_code})
         order_announce(order=order, kind="estimate", now=now, event=event)
         if started.state.status == "in_progress" and order.state in WORKING_STATES:
+            waiting = system_note("waiting_approval")
             order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
-                             note="waiting for approval", changes={"waiting_reason": "approval"})
+                             note=waiting.text, event_data=waiting.data, changes={"waiting_reason": "approval"})
         _persist(instance, started, now=now)
     return instance
 

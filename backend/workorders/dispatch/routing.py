@@ -32,6 +32,7 @@ from backend.workorders.errors import InvalidTransition
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import group_for_technician, order_announce, send_after_commit
 from backend.workorders.models import Assignment, GrabOffer, RoutingCursor, WorkOrder
+from backend.workorders.notes import system_note
 from backend.workorders.states import OPEN_STATES, State
 from workflows.errors import GrabError
 from workflows.routing import GrabOffer as EngineOffer
@@ -228,8 +229,9 @@ def _open_offer(*, order: WorkOrder, offer: EngineOffer, now: datetime) -> GrabO
         fallback=offer.fallback, definitions_version=offer.definitions_version, offered_at=offer.offered_at,
         expires_at=offer.expires_at,
     )
-    event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note="grab pool", now=now,
-              data={"offer_id": str(row.id), "candidates": len(offer.candidate_ids),
+    pool = system_note("grab_pool")
+    event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note=pool.text, now=now,
+              data={**pool.data, "offer_id": str(row.id), "candidates": len(offer.candidate_ids),
                     "expires_at": offer.expires_at.isoformat()})
     message = {"type": "grab.offered", "offer_id": str(row.id), "order_id": str(order.id), "number": order.number,
                "category": order.category_code, "priority": order.priority, "expires_at": row.expires_at.isoformat()}
@@ -271,7 +273,8 @@ def order_grab(*, actor: User, order_id: UUID, now: datetime) -> WorkOrder:
                            details={"order": order.number})
         team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
         return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team_id=team_id,
-                               technician_id=actor.id, method=Assignment.Method.GRAB, reason="grab pool", now=now)
+                               technician_id=actor.id, method=Assignment.Method.GRAB, reason=system_note("grab_pool").text,
+                               data=system_note("grab_pool").data, now=now)
 
 
 def grab_offer_expire(*, offer_id: UUID | str, now: datetime) -> WorkOrder | None:
@@ -291,8 +294,9 @@ def grab_offer_expire(*, offer_id: UUID | str, now: datetime) -> WorkOrder | Non
                                cursor=cursor_row.cursor if cursor_row else None)
         _store_cursor(decision)
         if decision.assignee is None:
-            event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note="grab pool expired; nobody eligible",
-                      data=to_jsonable(decision.explanation), now=now)
+            expired = system_note("grab_expired")
+            event_add(order=order, kind=Kind.ASSIGNMENT, label="routing", note=expired.text,
+                      data={**to_jsonable(decision.explanation), **expired.data}, now=now)
             return order
         team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
         return _apply_assignee(order=order, actor=system_actor("grab_fallback"), team_id=team_id,

@@ -33,6 +33,7 @@ from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.owner_texts import owner_text
 from backend.workorders.models import Comment, OwnerQuote, WarrantyVerdict, WorkOrder
+from backend.workorders.notes import system_note
 from backend.workorders.states import ALLOWED, OPEN_STATES, WORKING_STATES, State, WaitingReason
 
 MAX_MESSAGE = 1000
@@ -201,8 +202,9 @@ def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note:
         order_announce(order=order, kind="quote", now=now, event=event)
         if order.state in WORKING_STATES:
             order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
-                             note="waiting for the owner's decision on the quote",
-                             changes={"waiting_reason": WaitingReason.OWNER}, event_data={"waiting_for": "quote"})
+                             note=system_note("waiting_owner_quote").text,
+                             changes={"waiting_reason": WaitingReason.OWNER},
+                             event_data={**system_note("waiting_owner_quote").data, "waiting_for": "quote"})
         if _quote_sms_allowed(order, now):
             owner_text(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote
@@ -236,7 +238,8 @@ def quote_decide(*, identity: OwnerIdentity, order_id: UUID, quote_id: UUID | st
             order.save(update_fields=["estimate_yuan"])
             if order.state == State.WAITING and order.waiting_reason == WaitingReason.OWNER:
                 order_transition(order=order, actor=system_actor("owner_quote"), to=State.IN_PROGRESS, now=now,
-                                 note="the owner accepted the quote", event_data={"quote": "accepted"})
+                                 note=system_note("owner_accepted_quote").text,
+                                 event_data={**system_note("owner_accepted_quote").data, "quote": "accepted"})
     return quote
 
 

@@ -23,6 +23,7 @@ from backend.workorders.access import access_order
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.models import Comment, PartUsage, WorkOrder
+from backend.workorders.notes import system_note
 from backend.workorders.records.entries import WORKER_ROLES, comment_body_clean, ensure_open, part_line_clean
 
 
@@ -52,8 +53,9 @@ def comment_edit(*, actor: User, comment_id: UUID | str, body: str, owner_visibl
             return comment
         comment.body, comment.owner_visible = body, owner_visible
         comment.save(update_fields=["body", "owner_visible"])
-        _event(order, actor=actor, note=f"comment edited: {body[:200]}",
-               data={"comment_id": str(comment.id), **(event_data or {})}, now=now, merged=merged, kind="comment")
+        edited = system_note("comment_edited", body=body[:200])
+        _event(order, actor=actor, note=edited.text,
+               data={**edited.data, "comment_id": str(comment.id), **(event_data or {})}, now=now, merged=merged, kind="comment")
     return comment
 
 
@@ -71,8 +73,9 @@ def part_edit(*, actor: User, part_id: UUID | str, name: str, quantity: Decimal,
             return part
         part.name, part.quantity, part.unit_price_yuan = name, quantity, unit_price_yuan
         part.save(update_fields=["name", "quantity", "unit_price_yuan"])
-        _event(order, actor=actor, note=f"part changed: {name} × {quantity}",
-               data={"part_id": str(part.id), "amount_yuan": str(quantity * unit_price_yuan), **(event_data or {})},
+        changed = system_note("part_changed", name=name, quantity=quantity)
+        _event(order, actor=actor, note=changed.text,
+               data={**changed.data, "part_id": str(part.id), "amount_yuan": str(quantity * unit_price_yuan), **(event_data or {})},
                now=now, merged=merged, kind="part")
     return part
 
@@ -85,7 +88,8 @@ def part_remove(*, actor: User, part_id: UUID | str, now: datetime, event_data: 
         if part.added_by_id != actor.id:
             raise NotAuthor(details={"object": "part"})
         ensure_open(order)
-        _event(order, actor=actor, note=f"part removed: {part.name}",
-               data={"part_id": str(part.id), "part": part.sync_id, **(event_data or {})}, now=now, merged=False,
+        removed = system_note("part_removed", name=part.name)
+        _event(order, actor=actor, note=removed.text,
+               data={**removed.data, "part_id": str(part.id), "part": part.sync_id, **(event_data or {})}, now=now, merged=False,
                kind="part")
         part.delete()
