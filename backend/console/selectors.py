@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from backend.workorders.models import (
     SlaDeadline,
     WorkOrder,
 )
+from backend.workorders.selectors import OrderFilters, orders_filtered, sla_at_risk_q, sla_breached_q
 from backend.workorders.states import ALLOWED, OPEN_STATES, State, WaitingReason
 
 PAGE_SIZE = 50
@@ -102,41 +103,12 @@ def queue_queryset(*, actor: Any, filters: QueueFilters, now: datetime) -> Query
     """Every open order in the actor's scope that the filters keep, with its urgency (the next due SLA
     deadline) annotated."""
     ensure_console(actor)
-    qs: Any = orders_visible_to(actor).filter(state__in=OPEN_STATES)
     f = filters
-    if f.project:
-        qs = qs.filter(project_id=f.project)
-    if f.building:
-        qs = qs.filter(building_id=f.building)
-    if f.category:
-        definitions = active_definitions()
-        qs = qs.filter(category_code__in=definitions.codes_within(f.category))
-    if f.priority:
-        qs = qs.filter(priority=f.priority)
-    if f.state:
-        qs = qs.filter(state=f.state)
-    if f.team:
-        qs = qs.filter(team_id=f.team)
-    if f.channel:
-        qs = qs.filter(channel=f.channel)
-    if f.verdict:
-        qs = qs.filter(warranty_verdict=f.verdict)
-    if f.q:
-        text = f.q
-        match = (Q(number__icontains=text) | Q(description__icontains=text) | Q(unit__number__icontains=text)
-                 | Q(building__name__icontains=text) | Q(project__name__icontains=text)
-                 | Q(public_area__name__icontains=text) | Q(contact_name__icontains=text))
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= 4 and digits == text.replace(" ", ""):
-            match |= Q(contact_phone__endswith=digits)
-        qs = qs.filter(match)
-    unmet = SlaDeadline.objects.filter(order=OuterRef("pk"), met_at__isnull=True, deadline_at__isnull=False)
-    if f.risk == "breached":
-        qs = qs.filter(Exists(unmet.filter(deadline_at__lte=now)))
-    elif f.risk == "at_risk":
-        rung_due = SlaAlert.objects.filter(order=OuterRef("pk"), sent_at__isnull=True, level__in=list(RUNG_LEVELS),
-                                           due_at__lte=now)
-        qs = qs.filter(Exists(rung_due)).exclude(Exists(unmet.filter(deadline_at__lte=now)))
+    shared = OrderFilters(state=[f.state] if f.state else sorted(OPEN_STATES), project_id=f.project or None,
+                          building_id=f.building or None, category=f.category or None, priority=f.priority or None,
+                          team_id=f.team or None, channel=f.channel or None, verdict=f.verdict or None,
+                          text=f.q or None, sla=f.risk or None)
+    qs: Any = orders_filtered(orders_visible_to(actor), shared, now=now)
     return qs.annotate(urgency_at=Coalesce(_next_deadline("deadline_at"), Value(FAR_FUTURE)))
 
 
@@ -277,13 +249,10 @@ def saved_filters(*, actor: Any) -> list[SavedFilter]:
 def start_counters(*, actor: Any, now: datetime) -> dict[str, int]:
     ensure_console(actor)
     open_orders = orders_visible_to(actor).filter(state__in=OPEN_STATES)
-    unmet = SlaDeadline.objects.filter(order=OuterRef("pk"), met_at__isnull=True, deadline_at__isnull=False)
-    rung_due = SlaAlert.objects.filter(order=OuterRef("pk"), sent_at__isnull=True, level__in=list(RUNG_LEVELS),
-                                       due_at__lte=now)
     counts = open_orders.aggregate(
         new=Count("id", filter=Q(state=State.SUBMITTED)),
-        breached=Count("id", filter=Q(Exists(unmet.filter(deadline_at__lte=now)))),
-        at_risk=Count("id", filter=Q(Exists(rung_due)) & ~Q(Exists(unmet.filter(deadline_at__lte=now)))),
+        breached=Count("id", filter=sla_breached_q(now)),
+        at_risk=Count("id", filter=sla_at_risk_q(now)),
     )
     counts["waiting_on_me"] = ApprovalPending.objects.filter(user=actor, approval__status="in_progress").count()
     counts["messages"] = owner_messages(actor=actor, now=now).count()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from backend.accounts.access import ensure_role
@@ -19,7 +19,7 @@ from backend.core.dates import instant_in_window
 from backend.core.errors import ValidationFailed
 from backend.workorders.access import access_order, orders_visible_to
 from backend.workorders.definitions import active_definitions
-from backend.workorders.models import SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.models import SlaAlert, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.notes import event_note_text
 from backend.workorders.reasons import routing_explanation_lines, warranty_reason_text
 from backend.workorders.states import OPEN_STATES
@@ -41,6 +41,8 @@ class OrderFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     text: str | None = None
+    channel: str | None = None
+    verdict: str | None = None
 
 
 def _encode_cursor(order: WorkOrder) -> str:
@@ -62,7 +64,39 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValidationFailed(code="invalid_cursor", details={"cursor": cursor}) from exc
 
 
-def _filtered(qs: QuerySet[WorkOrder], f: OrderFilters, now: datetime) -> QuerySet[WorkOrder]:
+# The rungs of the ladder that say an order is at risk (the last rung is the breach itself).
+RISK_LEVELS = ("warning", "urgent")
+
+
+def sla_breached_q(now: datetime) -> Q:
+    """An order with a deadline breached: marked so by the clocks, or passed while still unmet."""
+    breached = SlaDeadline.objects.filter(order=OuterRef("pk")).filter(
+        Q(breached_at__isnull=False) | Q(met_at__isnull=True, deadline_at__lte=now))
+    return Q(Exists(breached))
+
+
+def sla_at_risk_q(now: datetime) -> Q:
+    """An open order whose warning or urgent rung is due (sent or not), with nothing breached yet.
+    A rung of a target already met is withdrawn (its due time cleared) and counts no more."""
+    rung_due = SlaAlert.objects.filter(order=OuterRef("pk"), level__in=RISK_LEVELS, due_at__lte=now)
+    return Q(state__in=OPEN_STATES) & Q(Exists(rung_due)) & ~sla_breached_q(now)
+
+
+def text_match_q(text: str) -> Q:
+    """Free-text search as a caller types it: number, description, place, contact name, and the
+    phone's last digits when the text is only digits (at least four)."""
+    match = (Q(number__icontains=text) | Q(description__icontains=text) | Q(unit__number__icontains=text)
+             | Q(building__name__icontains=text) | Q(project__name__icontains=text)
+             | Q(public_area__name__icontains=text) | Q(contact_name__icontains=text))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4 and digits == text.replace(" ", ""):
+        match |= Q(contact_phone__endswith=digits)
+    return match
+
+
+def orders_filtered(qs: QuerySet[WorkOrder], f: OrderFilters, *, now: datetime) -> QuerySet[WorkOrder]:
+    """The orders of ``qs`` that the filters keep: the one definition of every filter, used by the
+    orders API and the console's queue."""
     if f.state:
         qs = qs.filter(state__in=f.state)
     if f.project_id:
@@ -78,28 +112,29 @@ def _filtered(qs: QuerySet[WorkOrder], f: OrderFilters, now: datetime) -> QueryS
         qs = qs.filter(team_id=f.team_id)
     if f.technician_id:
         qs = qs.filter(technician_id=f.technician_id)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.verdict:
+        qs = qs.filter(warranty_verdict=f.verdict)
     if f.created_from:
         qs = qs.filter(created_at__gte=f.created_from)
     if f.created_to:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.text:
-        qs = qs.filter(Q(number__icontains=f.text) | Q(description__icontains=f.text) |
-                       Q(contact_name__icontains=f.text))
+        qs = qs.filter(text_match_q(f.text))
     if f.sla == "breached":
-        qs = qs.filter(sla_deadlines__breached_at__isnull=False).distinct()
+        qs = qs.filter(sla_breached_q(now))
     elif f.sla == "at_risk":
-        # Open, an early rung of the ladder already sent, no deadline breached yet.
-        qs = qs.filter(state__in=OPEN_STATES, sla_alerts__sent_at__isnull=False).exclude(
-            sla_deadlines__breached_at__isnull=False).distinct()
+        qs = qs.filter(sla_at_risk_q(now))
     elif f.sla == "ok":
-        qs = qs.exclude(sla_deadlines__breached_at__isnull=False)
+        qs = qs.exclude(sla_breached_q(now))
     return qs
 
 
 def order_list(*, actor: Any, filters: OrderFilters, now: datetime, cursor: str | None = None,
                limit: int = 50) -> dict[str, Any]:
     limit = max(1, min(limit, MAX_PAGE))
-    qs = _filtered(orders_visible_to(actor), filters, now).select_related("project", "building", "unit",
+    qs = orders_filtered(orders_visible_to(actor), filters, now=now).select_related("project", "building", "unit",
                                                                           "technician", "team")
     if cursor:
         created, order_id = _decode_cursor(cursor)
