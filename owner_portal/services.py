@@ -27,7 +27,7 @@ from backend.core.dates import business_date
 from backend.core.errors import NotFound, RateLimited, ValidationFailed
 from backend.core.ratelimit import rate_limit_hit
 from backend.properties.identity import normalize_phone
-from backend.properties.models import Owner, QrToken
+from backend.properties.models import Owner, QrToken, sms_regions_of
 from backend.properties.qr import qr_token_active_row
 from backend.properties.selectors import active_ownerships
 from backend.workorders.access import access_order_of_owner
@@ -63,11 +63,27 @@ def _phone_may_verify(*, phone: str, qr: QrToken | None, today: Any) -> bool:
     return owners.exists() or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
 
 
-def _may_receive_codes(phone_e164: str) -> bool:
-    """Codes go only to mobile numbers of the allowed regions (mainland China unless settings say more):
-    a public code accepts anyone's phone, and foreign or fixed-line numbers are where SMS pumping pays."""
+def _code_regions(*, phone_e164: str, qr: QrToken | None, today: Any) -> set[str]:
+    """The regions whose mobile numbers may receive a code here: the deployment's (mainland China
+    unless settings say more) and those the project allows — the project of the scanned label, or,
+    signing in from a link, the projects where this phone owns a home."""
+    regions = set(settings.SMS_ALLOWED_REGIONS)
+    if qr is not None:
+        place = qr.unit.building if qr.unit is not None else qr.public_area
+        extra = [place.project.sms_extra_regions] if place is not None else []
+    else:
+        extra = list(active_ownerships(today).filter(owner__phone=phone_e164)
+                     .values_list("unit__building__project__sms_extra_regions", flat=True))
+    for value in extra:
+        regions.update(sms_regions_of(value or ""))
+    return regions
+
+
+def _may_receive_codes(phone_e164: str, regions: set[str]) -> bool:
+    """Codes go only to mobile numbers of the allowed regions: a public code accepts anyone's phone,
+    and foreign or fixed-line numbers are where SMS pumping pays."""
     number = phonenumbers.parse(phone_e164, None)
-    if phonenumbers.region_code_for_number(number) not in set(settings.SMS_ALLOWED_REGIONS):
+    if phonenumbers.region_code_for_number(number) not in regions:
         return False
     return phonenumbers.number_type(number) in {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
@@ -98,9 +114,13 @@ def otp_request(*, phone: str, token: str | None, ip: str, now: datetime, langua
         phone_e164 = normalize_phone(phone)
     except Exception as exc:  # noqa: BLE001 — the registry's parse error becomes a field error
         raise _field_error("phone", _("Enter a valid mobile number.")) from exc
-    if not _may_receive_codes(phone_e164):
-        raise _field_error("phone", _("Enter a mainland China mobile number."))
     qr = qr_token_active_row(token) if token else None
+    regions = _code_regions(phone_e164=phone_e164, qr=qr, today=business_date(now))
+    if not _may_receive_codes(phone_e164, regions):
+        if regions == {"CN"}:
+            raise _field_error("phone", _("Enter a mainland China mobile number."))
+        raise _field_error("phone", _("Enter a mobile number of one of these regions: %(regions)s.")
+                           % {"regions": " ".join(sorted(regions))})
     if qr is not None:
         rate_limit_hit(name="otp_send_token", identifiers=[f"qr:{qr.id}"])
     if not _phone_may_verify(phone=phone_e164, qr=qr, today=business_date(now)):

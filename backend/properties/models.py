@@ -2,11 +2,24 @@ from __future__ import annotations
 
 import uuid
 
+import phonenumbers
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backend.core.models import SyncTracked
+
+
+def sms_regions_of(value: str) -> list[str]:
+    return [code for code in value.upper().replace(",", " ").split() if code]
+
+
+def sms_regions_validator(value: str) -> None:
+    unknown = [code for code in sms_regions_of(value) if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ValidationError(_("Unknown region codes: %(codes)s"), params={"codes": " ".join(unknown)},
+                              code="unknown_region")
 
 
 class Project(SyncTracked):
@@ -23,6 +36,12 @@ class Project(SyncTracked):
     sla_calendar = models.CharField(_("SLA calendar"), max_length=50, default="standard")
     # The customer-service line homeowners are told to call (E.164, may be empty).
     service_phone = models.CharField(_("customer service phone (E.164)"), max_length=20, blank=True, default="")
+    # Regions (ISO codes, e.g. "HK MO") whose mobile numbers may receive this project's verification
+    # codes beyond the deployment's SMS_ALLOWED_REGIONS: a project sold to Hong Kong buyers allows HK.
+    sms_extra_regions = models.CharField(
+        _("extra SMS regions"), max_length=60, blank=True, default="", validators=[sms_regions_validator],
+        help_text=_("ISO region codes separated by spaces, e.g. HK MO: mobile numbers of these regions may "
+                    "receive this project's verification codes."))
 
     class Meta:
         verbose_name = _("project")

@@ -39,6 +39,31 @@ def test_regions_allowed_by_the_settings_receive_codes():
     assert _codes_sent() == 1
 
 
+def test_a_project_that_allows_hong_kong_sends_its_codes_there_and_other_projects_do_not():
+    allowing = PublicAreaFactory()
+    allowing.project.sms_extra_regions = "HK MO"
+    allowing.project.save(update_fields=["sms_extra_regions"])
+    token = QrTokenFactory(unit=None, public_area=allowing).token
+    assert Client().post(f"/q/{token}/verify", {"action": "send", "phone": "+85291234567"}).status_code == 200
+    assert _codes_sent() == 1
+    # Still only mobile numbers of the allowed regions: a UK number is refused, with the regions named.
+    response = Client().post(f"/q/{token}/verify", {"action": "send", "phone": "+447911123456"})
+    assert response.status_code == 422 and "CN HK MO" in response.content.decode()
+    response = Client().post(f"/q/{_public_code()}/verify", {"action": "send", "phone": "+85291234567"})
+    assert response.status_code == 422 and "请输入中国大陆手机号码" in response.content.decode()
+    assert _codes_sent() == 1
+
+
+def test_an_unknown_region_code_on_a_project_is_refused_with_its_name():
+    from django.core.exceptions import ValidationError
+
+    project = PublicAreaFactory().project
+    project.sms_extra_regions = "HK XX"
+    with pytest.raises(ValidationError) as caught:
+        project.full_clean()
+    assert "XX" in str(caught.value)
+
+
 def test_a_rotating_forwarded_header_does_not_escape_the_per_code_limit():
     token = _public_code()
     statuses = [Client().post(f"/q/{token}/verify", {"action": "send", "phone": f"+86139{n:08d}"},
