@@ -20,11 +20,12 @@ router = Router(tags=["accounts"])
              summary="Issue a device token (sign in a phone)")
 def token_issue(request: HttpRequest, payload: TokenIn):  # type: ignore[no-untyped-def]
     """Exchanges a username and password for a token bound to one named device. Issuing again for the
-    same device name revokes the previous token. Failed attempts are limited per IP and per username."""
+    same device name revokes the previous token. Failed attempts are limited per IP and per username at that IP; a username failing from many
+    addresses answers ``403 login_code_required`` and texts a code to the user's phone, to send as ``code``."""
     user = services.sign_in_limited(
-        limit="token", identifiers=[f"ip:{client_ip(request)}", f"user:{payload.username.lower()}"],
+        limit="token", username=payload.username, address=client_ip(request), code=payload.code,
         attempt=lambda: services.credentials_check(username=payload.username, password=payload.password),
-        failure=(InvalidCredentials,))
+        failure=(InvalidCredentials,), now=timezone.now())
     token, raw = services.device_token_issue(user=user, name=payload.device_name, now=timezone.now())
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 

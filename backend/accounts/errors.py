@@ -19,3 +19,17 @@ class InvalidSkills(AppError):
     status = 422
     code = "invalid_skills"
     message = _("Skills must map a skill code to a level from 1 to 5.")
+
+
+class LoginCodeRequired(AppError):
+    """Many failed sign-ins for this username from elsewhere: the password alone is not enough now."""
+
+    status = 403
+    code = "login_code_required"
+    message = _("This account is protected after many failed sign-ins. If it has a phone on file, a code "
+                "was sent to it: enter the code with your password.")
+
+
+class LoginCodeInvalid(LoginCodeRequired):
+    code = "login_code_invalid"
+    message = _("The sign-in code is wrong or has expired. Sign in again without a code to get a new one.")

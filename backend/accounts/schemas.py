@@ -13,6 +13,7 @@ class TokenIn(InSchema):
     username: str = Field(min_length=1, max_length=150, examples=["tech1"])
     password: str = Field(min_length=1, max_length=128, examples=["••••••••"])
     device_name: str = Field(min_length=1, max_length=100, examples=["王师傅的 Android 手机"])
+    code: str = Field(default="", max_length=12, description="The code texted after login_code_required.")
 
 
 class TokenOut(Schema):

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from backend.accounts.access import access_token, ensure_authenticated, forget_roles
-from backend.accounts.errors import InvalidCredentials, InvalidSkills
+from backend.accounts.errors import InvalidCredentials, InvalidSkills, LoginCodeInvalid, LoginCodeRequired
 from backend.accounts.models import DeviceToken, TechnicianProfile, User, UserRole
 from backend.accounts.roles import Role
-from backend.core.errors import RateLimited
-from backend.core.ratelimit import rate_limit_check, rate_limit_hit
+from backend.core.errors import AppError, RateLimited
+from backend.core.ratelimit import rate_limit_check, rate_limit_hit, rate_limit_reset
 
 T = TypeVar("T")
 
@@ -53,22 +57,103 @@ def user_set_roles(*, user: User, roles: Iterable[str]) -> None:
     forget_roles(user)
 
 
-def sign_in_limited(*, limit: str, identifiers: list[str], attempt: Callable[[], T],
-                    failure: tuple[type[BaseException], ...]) -> T:
-    """Runs a sign-in ``attempt`` under the ``limit`` that counts its failures only.
+# A username that failed this often in the window, from any addresses, is locked for a password
+# alone: its real user passes with a code sent to the phone on file (``LOGIN_CODE_TTL``).
+USER_LIMIT = "login_user"
+LOGIN_CODE_TTL = timedelta(minutes=10)
+LOGIN_CODE_TRIES = 5
+
+
+def _over(name: str, identifiers: list[str]) -> bool:
+    try:
+        rate_limit_check(name=name, identifiers=identifiers)
+    except RateLimited:
+        return True
+    return False
+
+
+def _code_key(username: str) -> str:
+    return "login-code:" + hashlib.sha256(username.encode("utf-8")).hexdigest()
+
+
+def _code_hash(username: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{username}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_code_send(*, username: str, now: datetime) -> None:
+    """Texts a one-time code to the phone on file of ``username``, at most once a minute. Nothing is
+    said about whether the user exists or has a phone: the caller answers the same way."""
+    user = User.objects.filter(username__iexact=username, is_active=True).exclude(phone="").first()
+    if user is None or not cache.add(_code_key(username) + ":sent", 1, timeout=60):
+        return
+    # The notifications context sits above this one: it is named in the settings, as Django names its
+    # pluggable backends, rather than imported.
+    sms_send = import_string(settings.SMS_SEND_FUNCTION)
+    code = f"{secrets.randbelow(10**6):06d}"
+    cache.set(_code_key(username), {"hash": _code_hash(username, code), "tries": 0},
+              timeout=int(LOGIN_CODE_TTL.total_seconds()))
+    try:
+        sms_send(phone=user.phone, template="otp_code", idempotency_key=f"login-code:{user.id}:{int(now.timestamp())}",
+                 params={"code": code, "minutes": int(LOGIN_CODE_TTL.total_seconds()) // 60}, now=now)
+    except AppError:  # a phone the registry cannot text: no code, the lock stands
+        cache.delete(_code_key(username))
+
+
+def _login_code_valid(*, username: str, code: str) -> bool:
+    """One use per code, at most ``LOGIN_CODE_TRIES`` tries."""
+    stored = cache.get(_code_key(username))
+    if not stored or not code:
+        return False
+    if stored["tries"] >= LOGIN_CODE_TRIES:
+        cache.delete(_code_key(username))
+        return False
+    if hmac.compare_digest(stored["hash"], _code_hash(username, code.strip())):
+        cache.delete(_code_key(username))
+        return True
+    cache.set(_code_key(username), {**stored, "tries": stored["tries"] + 1},
+              timeout=int(LOGIN_CODE_TTL.total_seconds()))
+    return False
+
+
+def sign_in_limited(*, limit: str, username: str, address: str, attempt: Callable[[], T],
+                    failure: tuple[type[BaseException], ...], now: datetime, code: str = "") -> T:
+    """Runs a sign-in ``attempt`` under limits that count its failures only.
 
     Successful sign-ins cost nothing: an office behind one address signing in at 9 a.m. is not
-    locked out. Once the identifiers (address, username) have failed ``limit`` times in the window,
-    further attempts are refused with ``RateLimited`` before the password is even checked."""
-    rate_limit_check(name=limit, identifiers=identifiers)
+    locked out. ``limit`` counts failures per address and per username *at* that address: once
+    either is used up, attempts are refused with ``RateLimited`` before the password is checked, so
+    a stranger elsewhere cannot lock a user out. Failures of one username from every address count
+    too (``login_user``, a higher limit): past it the password alone no longer opens the account, and
+    the real user passes with the code texted to their phone (``LoginCodeRequired`` says so, and
+    the code is sent), so a distributed guesser gains nothing and the user is not locked out."""
+    username = username.lower()
+    local = [f"ip:{address}", f"user-ip:{username}|{address}"]
+    rate_limit_check(name=limit, identifiers=local)
+    passed_with_code = False
+    if _over(USER_LIMIT, [f"user:{username}"]):
+        if not code:
+            login_code_send(username=username, now=now)
+            raise LoginCodeRequired()
+        if not _login_code_valid(username=username, code=code):
+            _count_failure(limit, local, username)
+            raise LoginCodeInvalid()
+        passed_with_code = True
     try:
-        return attempt()
+        user = attempt()
     except failure:
+        _count_failure(limit, local, username)
+        raise
+    if passed_with_code:
+        rate_limit_reset(name=USER_LIMIT, identifiers=[f"user:{username}"])
+    return user
+
+
+def _count_failure(limit: str, local: list[str], username: str) -> None:
+    for name, identifiers in ((limit, local), (USER_LIMIT, [f"user:{username}"])):
         try:
-            rate_limit_hit(name=limit, identifiers=identifiers)
+            rate_limit_hit(name=name, identifiers=identifiers)
         except RateLimited:
             pass  # counted; the check refuses the next attempt
-        raise
 
 
 def credentials_check(*, username: str, password: str) -> User:

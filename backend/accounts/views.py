@@ -9,9 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.access import user_roles
+from backend.accounts.errors import LoginCodeRequired
 from backend.accounts.roles import Role
 from backend.accounts.services import sign_in_limited
 from backend.core.errors import RateLimited
@@ -19,13 +21,22 @@ from backend.core.ratelimit import client_ip
 
 
 class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Counts failed sign-ins per address and per username; a successful one costs nothing."""
+    """Counts failed sign-ins per address and per username there; a successful one costs nothing. A
+    username under attack from elsewhere asks for the code texted to its phone (``code``)."""
+
+    code = forms.CharField(label=_("Sign-in code"), required=False, max_length=12)
+    needs_code = False
 
     def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "").lower()
+        username = (self.data.get("username") or "")
+        self.needs_code = False
         try:
-            return sign_in_limited(limit="login", identifiers=[f"ip:{client_ip(self.request)}", f"user:{username}"],
-                                   attempt=super().clean, failure=(forms.ValidationError,))
+            return sign_in_limited(limit="login", username=username, address=client_ip(self.request),
+                                   code=(self.data.get("code") or "").strip(), attempt=super().clean,
+                                   failure=(forms.ValidationError,), now=timezone.now())
+        except LoginCodeRequired as exc:
+            self.needs_code = True
+            raise forms.ValidationError(str(exc.message), code=exc.code) from exc
         except RateLimited as exc:
             raise forms.ValidationError(
                 _("Too many sign-in attempts. Please wait %(seconds)s seconds.")

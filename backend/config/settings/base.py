@@ -211,6 +211,8 @@ TRUSTED_PROXIES = env.TRUSTED_PROXIES
 RATE_LIMITS = {
     # name: (max attempts, window seconds)
     "login": (10, 300),
+    # Failed sign-ins of one username from every address: past it, the password needs a texted code.
+    "login_user": (30, 900),
     "token": (10, 300),
     "qr_resolve": (60, 60),
     # The owner portal: codes sent per phone, per address and per scanned label; code checks per address;
@@ -241,3 +243,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}, "anxin.sms": {"level": "INFO"}},
 }
+
+# How the accounts context texts a sign-in code (the notifications context is above it).
+SMS_SEND_FUNCTION = "backend.notifications.services.sms_send"
