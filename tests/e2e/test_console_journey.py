@@ -26,6 +26,8 @@ from backend.workorders.actors import Actor
 from backend.workorders.models import WorkOrder
 from backend.workorders.services import estimate_submit, order_transition
 from backend.workorders.states import State
+from owner_portal.models import Article
+from owner_portal.services import article_reindex
 from tests.e2e.conftest import shot
 from tests.owner_portal.helpers import home_with_owner, last_code
 
@@ -93,6 +95,9 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     # Nobody is on duty: routing leaves the new order in the queue, and the board's drop is an override.
     TechnicianProfile.objects.update(on_duty=False)
     manager = a.team.supervisor
+    article = Article.objects.create(title="厨房水槽下水慢：自己先试试", summary="清理存水弯里的杂物", keywords="下水 水槽 堵塞",
+                                     category_code="drainage")
+    article_reindex(article_id=article.id)
 
     dispatcher_ctx, queue = staff_page(browser, base, a.dispatcher)
     queue.clock.install()
@@ -111,6 +116,8 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     agent.select_option("#category", "drainage")
     agent.fill("#description", "厨房水槽下水很慢，已经两天了")
     agent.wait_for_selector("#duplicates a", timeout=WAIT)  # the world's open order on this unit is offered first
+    # The knowledge base's article on the problem, for the agent to read out.
+    agent.wait_for_selector("#kb .kb-article a:has-text('厨房水槽下水慢')", timeout=WAIT)
     shot(agent, "console-intake")
     agent.click("#intake-submit")
     agent.wait_for_url("**/console/orders/*")
