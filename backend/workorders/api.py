@@ -36,6 +36,7 @@ from backend.workorders.schemas import (
     IntakeOut,
     LabourIn,
     LabourOut,
+    MergeIn,
     OrderDetailOut,
     OrderIn,
     OrderPageOut,
@@ -213,6 +214,16 @@ def paid_service_waive(request: HttpRequest, order_id: UUID, payload: WaiverIn):
     otherwise)."""
     owner.paid_service_waive(actor=caller(request), order_id=order_id, reason=payload.reason, now=timezone.now())
     return selectors.order_detail(actor=caller(request), order_id=order_id)
+
+
+@router.post("/orders/{order_id}/merge", response={200: OrderDetailOut, **ERRORS},
+             summary="Merge a duplicate report into the open order it repeats")
+def order_merge(request: HttpRequest, order_id: UUID, payload: MergeIn):  # type: ignore[no-untyped-def]
+    """Cancels this order as a duplicate of the open order numbered `into` on the same place, with
+    both timelines saying so; returns the kept order. 422 when `into` is not such an order."""
+    kept = services.order_merge_duplicate(actor=caller(request), order_id=order_id, into_number=payload.into,
+                                          now=timezone.now())
+    return selectors.order_detail(actor=caller(request), order_id=kept.id)
 
 
 @router.post("/orders/{order_id}/priority", response={200: OrderDetailOut, **ERRORS},

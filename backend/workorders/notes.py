@@ -26,6 +26,8 @@ NOTES: dict[str, Any] = {
     "comment_edited": gettext_lazy("comment edited: %(body)s"),
     "part_changed": gettext_lazy("part changed: %(name)s × %(quantity)s"),
     "part_removed": gettext_lazy("part removed: %(name)s"),
+    "merged_into": gettext_lazy("Duplicate of %(number)s: merged into it."),
+    "merged_from": gettext_lazy("%(number)s was merged into this order."),
 }
 
 

@@ -219,6 +219,11 @@ class QuoteIn(InSchema):
     note: str = Field(default="", max_length=500, examples=["更换水龙头阀芯（保修期外），含材料和人工"])
 
 
+class MergeIn(InSchema):
+    into: str = Field(min_length=1, max_length=30, examples=["WX20261125-0007"],
+                      description="The number of the open order on the same place that this one repeats.")
+
+
 class WaiverIn(InSchema):
     reason: str = Field(min_length=1, max_length=300, examples=["业主为老客户，本次人工费减免"])
 

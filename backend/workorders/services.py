@@ -28,6 +28,7 @@ from backend.workorders.dispatch.routing import (
     order_route,
 )
 from backend.workorders.effects import order_transition
+from backend.workorders.intake.merge import order_merge_duplicate
 from backend.workorders.intake.order import IntakeResult, duplicates_of, order_intake
 from backend.workorders.lifecycle.timeline import event_add as timeline_event_add
 from backend.workorders.owner.steps import (
@@ -55,7 +56,7 @@ from backend.workorders.sla.clocks import sla_alert_fire
 __all__ = [
     "Actor", "IntakeResult", "NotAuthor", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject",
     "approval_timeout", "attachment_add", "attachment_store", "comment_add", "comment_edit", "duplicates_of", "estimate_submit",
-    "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_owner_cancel",
+    "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_merge_duplicate", "order_owner_cancel",
     "order_priority_change", "order_rate", "order_reopen", "order_reschedule_request", "order_route",
     "order_transition", "owner_message_add", "paid_service_waive", "part_add", "part_edit", "part_remove", "quote_decide", "quote_send",
     "sla_alert_fire", "system_actor", "technician_status_update", "timeline_event_add",

@@ -161,7 +161,17 @@ def _waiver() -> Scenario:
     return Scenario(call=call, allowed=a.agent, wrong_role=a.technician, wrong_object=(b.agent, call))
 
 
+def _merge() -> Scenario:
+    from tests.workorders.factories import WorkOrderFactory
+
+    a, b = two_sides()
+    duplicate = WorkOrderFactory(unit=a.order.unit, description="同一处漏水，又报了一次")
+    call = Call(f"/api/v1/orders/{duplicate.id}/merge", json_body={"into": a.order.number})
+    return Scenario(call=call, allowed=a.agent, wrong_role=a.technician, wrong_object=(b.agent, call))
+
+
 CASES += [
+    RouteCase("POST", "/api/v1/orders/{order_id}/merge", make=_merge),
     RouteCase("POST", "/api/v1/orders/{order_id}/estimate", make=_estimate),
     RouteCase("POST", "/api/v1/orders/{order_id}/paid-service-waiver", make=_waiver),
     RouteCase("POST", "/api/v1/orders/{order_id}/quote", make=_quote),

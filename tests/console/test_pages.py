@@ -140,7 +140,7 @@ def test_a_duplicate_is_merged_into_the_open_order_of_the_same_place():
     duplicate.refresh_from_db()
     assert duplicate.state == State.CANCELLED
     assert duplicate.events.filter(data__merged_into=str(a.order.id)).exists()
-    assert a.order.comments.filter(body__contains=duplicate.number).exists()
+    assert a.order.events.filter(kind="note", data__merged_from=str(duplicate.id)).exists()
 
 
 def test_merging_into_an_order_of_another_place_is_refused_and_changes_nothing():
