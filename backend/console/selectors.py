@@ -603,6 +603,14 @@ def delegates(*, actor: Any) -> list[User]:
                 .distinct().order_by("username")[:100])
 
 
+def stand_in_periods(*, actor: Any, now: datetime) -> list[Any]:
+    """My times away that are running or to come."""
+    from backend.workorders.models import ApprovalStandIn
+
+    return list(ApprovalStandIn.objects.filter(user=actor, ended_at__isnull=True, ends_at__gt=now)
+                .select_related("stand_in").order_by("starts_at"))
+
+
 def order_seq(*, order_id: Any) -> int:
     from backend.workorders.models import TimelineEvent
 

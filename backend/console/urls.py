@@ -25,4 +25,6 @@ urlpatterns = [
     path("intake/duplicates", views.intake_duplicates, name="intake_duplicates"),
     path("approvals", views.approvals, name="approvals"),
     path("approvals/<uuid:approval_id>/decide", views.approval_decide, name="approval_decide"),
+    path("approvals/away", views.approval_away, name="approval_away"),
+    path("approvals/away/<uuid:period_id>/end", views.approval_away_end, name="approval_away_end"),
 ]

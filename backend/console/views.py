@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -387,7 +388,37 @@ def approvals(request: StaffRequest) -> HttpResponse:
     return render(request, "console/approvals.html", {
         "waiting": selectors.approvals_waiting(actor=request.user, now=now),
         "decided": selectors.approvals_decided(actor=request.user), "delegates": selectors.delegates(actor=request.user),
-        "page": "approvals"})
+        "away": selectors.stand_in_periods(actor=request.user, now=now), "page": "approvals"})
+
+
+def _local_instant(value: str | None) -> datetime | None:
+    """A ``datetime-local`` field's value, in the business time zone."""
+    parsed = parse_datetime((value or "").strip())
+    if parsed is None:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@require_POST
+@console_view(APPROVER_ROLES)
+def approval_away(request: StaffRequest) -> HttpResponse:
+    """Names a stand-in for the approvals waiting on me while I am away."""
+    try:
+        starts_at = _local_instant(request.POST.get("starts_at"))
+        ends_at = _local_instant(request.POST.get("ends_at"))
+    except ValueError:
+        starts_at = ends_at = None  # an impossible date: the service names the field
+    services.approval_stand_in_set(actor=request.user, stand_in_id=_uuid_or_none(request.POST.get("stand_in")),
+                                   starts_at=starts_at, ends_at=ends_at,  # type: ignore[arg-type]
+                                   reason=request.POST.get("reason", ""), now=timezone.now())
+    return redirect("console:approvals")
+
+
+@require_POST
+@console_view(APPROVER_ROLES)
+def approval_away_end(request: StaffRequest, period_id: uuid.UUID) -> HttpResponse:
+    services.approval_stand_in_end(actor=request.user, period_id=period_id, now=timezone.now())
+    return redirect("console:approvals")
 
 
 @require_POST

@@ -499,6 +499,33 @@ class ApprovalPending(models.Model):
         return f"{self.approval_id} → {self.user_id}"
 
 
+class ApprovalStandIn(models.Model):
+    """While an approver is away (leave, a site trip), the approvals that wait on them go to a stand-in."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_absences",
+                             verbose_name=_("approver"))
+    stand_in = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_stand_ins",
+                                 verbose_name=_("stand-in"))
+    starts_at = models.DateTimeField(_("away from"))
+    ends_at = models.DateTimeField(_("away until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval stand-in")
+        verbose_name_plural = _("approval stand-ins")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="stand_in_period_forward"),
+            models.CheckConstraint(condition=~Q(user=models.F("stand_in")), name="stand_in_not_self"),
+        ]
+        indexes = [models.Index(fields=["user", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.stand_in_id} ({self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d})"
+
+
 class OwnerQuote(models.Model):
     """A paid-service quote for an out-of-warranty repair, which the homeowner accepts or refuses."""
 

@@ -26,6 +26,7 @@ NOTES: dict[str, Any] = {
     "comment_edited": gettext_lazy("comment edited: %(body)s"),
     "part_changed": gettext_lazy("part changed: %(name)s × %(quantity)s"),
     "part_removed": gettext_lazy("part removed: %(name)s"),
+    "approval_stand_in": gettext_lazy("%(away)s is away: the approval goes to %(stand_in)s"),
     "merged_into": gettext_lazy("Duplicate of %(number)s: merged into it."),
     "merged_from": gettext_lazy("%(number)s was merged into this order."),
 }

@@ -20,6 +20,7 @@ from backend.workorders.approvals.estimates import (
     approval_timeout,
     estimate_submit,
 )
+from backend.workorders.approvals.stand_ins import approval_stand_in_end, approval_stand_in_set
 from backend.workorders.dispatch.duty import technician_status_update
 from backend.workorders.dispatch.routing import (
     grab_offer_expire,
@@ -54,7 +55,7 @@ from backend.workorders.records.entries import (
 from backend.workorders.sla.clocks import sla_alert_fire
 
 __all__ = [
-    "Actor", "IntakeResult", "NotAuthor", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject",
+    "Actor", "IntakeResult", "NotAuthor", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject", "approval_stand_in_end", "approval_stand_in_set",
     "approval_timeout", "attachment_add", "attachment_store", "comment_add", "comment_edit", "duplicates_of", "estimate_submit",
     "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_merge_duplicate", "order_owner_cancel",
     "order_priority_change", "order_rate", "order_reopen", "order_reschedule_request", "order_route",

@@ -55,3 +55,11 @@ def approval_timeouts() -> int:
 
     now = timezone.now()
     return sum(approvals.approval_timeout(approval_id=i, revision=r, now=now) for i, r in approvals.approvals_due(now=now))
+
+
+@shared_task(name="workorders.approval_stand_ins")
+def approval_stand_ins() -> int:
+    """Hands the approvals of approvers whose time away has begun to their stand-ins."""
+    from backend.workorders.approvals import stand_ins
+
+    return stand_ins.stand_ins_due(now=timezone.now())

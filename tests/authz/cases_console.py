@@ -115,4 +115,34 @@ PAGE_CASES = [
     PageCase("GET", "console/approvals", make=_page("/console/approvals", who="manager",
                                                     extra_refused=(Role.CUSTOMER_SERVICE,))),
     PageCase("POST", "console/approvals/<uuid:approval_id>/decide", make=_approval_decide),
+    PageCase("POST", "console/approvals/away", make=lambda: _away()),
+    PageCase("POST", "console/approvals/away/<uuid:period_id>/end", make=lambda: _away_end()),
 ]
+
+
+def _away() -> PageScenario:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a, b = two_sides()
+    start = timezone.localtime() + timedelta(days=10)
+    return PageScenario(urls=["/console/approvals/away"], allowed=_client(a.team.supervisor), refused=_refused(),
+                        data={"stand_in": str(b.team.supervisor.id), "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+                              "ends_at": (start + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"), "reason": "年假"})
+
+
+def _away_end() -> PageScenario:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backend.workorders.models import ApprovalStandIn
+
+    a, b = two_sides()
+    now = timezone.now()
+    period = ApprovalStandIn.objects.create(user=a.team.supervisor, stand_in=b.team.supervisor, starts_at=now,
+                                            ends_at=now + timedelta(days=3), created_at=now)
+    url = f"/console/approvals/away/{period.id}/end"
+    return PageScenario(urls=[url], allowed=_client(a.team.supervisor), refused=_refused(),
+                        hidden=[("another manager", _client(b.team.supervisor), url)])

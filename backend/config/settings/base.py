@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "sla-fire-due": {"task": "workorders.sla_fire_due", "schedule": timedelta(seconds=20)},
     "grab-offers-sweep": {"task": "workorders.grab_offers_sweep", "schedule": timedelta(seconds=30)},
     "approval-timeouts": {"task": "workorders.approval_timeouts", "schedule": timedelta(seconds=60)},
+    "approval-stand-ins": {"task": "workorders.approval_stand_ins", "schedule": timedelta(seconds=60)},
     "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
     "sync-uploads-expire": {"task": "mobile_sync.uploads_expire", "schedule": timedelta(minutes=30)},
 }

@@ -9,6 +9,7 @@ found by beat (no long countdowns in the broker) and applied once per step by a 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -51,6 +52,8 @@ from workflows.approvals import (
 )
 from workflows.errors import ApprovalError
 
+logger = logging.getLogger("anxin.approvals")
+
 ESTIMATORS = (Role.TECHNICIAN, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 
 
@@ -89,7 +92,7 @@ def _engine_error(exc: ApprovalError) -> Conflict:
     return Conflict(reason, code=exc.code.replace(".", "_"), details={"reason": str(reason), **exc.details})
 
 
-def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetime) -> None:
+def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetime, depth: int = 0) -> None:
     state = transition.state
     instance.state = state.model_dump(mode="json")
     instance.status = state.status
@@ -115,6 +118,8 @@ def _persist(instance: ApprovalInstance, transition: Transition, *, now: datetim
                             "pending": list(effect.pending)})
         elif isinstance(effect, Completed):
             _complete(instance, effect, now=now)
+    if step is not None and instance.status == "in_progress":
+        pass_to_stand_ins(instance, now=now, depth=depth)
 
 
 def _complete(instance: ApprovalInstance, effect: Completed, *, now: datetime) -> None:
@@ -189,6 +194,36 @@ def _apply(*, instance_id: UUID | str, event: ApprovalEvent, now: datetime, acto
             raise NotFound(details={"object": "approval"})
         _apply_locked(instance, event, now=now, actor=actor)
     return instance
+
+
+def pass_to_stand_ins(instance: ApprovalInstance, *, now: datetime, depth: int = 0) -> int:
+    """Hands the locked instance's current step from each pending approver who is away to their
+    stand-in, through the engine's delegation; a hand-over the engine refuses leaves the step with
+    the approver. One hand-over at a time: storing it comes back here for the next one (a stand-in
+    who is away too passes it on, up to three hops). Returns 1 if one was made here, else 0."""
+    from backend.workorders.approvals.stand_ins import stand_in_active
+
+    for user_id in list(ApprovalPending.objects.filter(approval=instance).values_list("user_id", flat=True)):
+        stand_in = stand_in_active(user_id=user_id, now=now)
+        if stand_in is None or depth >= 3:
+            continue
+        event = Delegate(actor=str(user_id), from_user=str(user_id), to_user=str(stand_in))
+        try:
+            transition = apply_event(ApprovalState.model_validate(instance.state), event, now)
+        except ApprovalError as exc:
+            logger.info("stand-in hand-over of approval %s refused: %s", instance.id, exc.code)
+            continue
+        away = system_note("approval_stand_in", away=_user_label(user_id), stand_in=_user_label(stand_in))
+        event_add(order=instance.order, kind=Kind.APPROVAL, label="approval", note=away.text, now=now,
+                  data={**away.data, "approval_id": str(instance.id), "from": str(user_id), "to": str(stand_in)})
+        _persist(instance, transition, now=now, depth=depth + 1)
+        return 1
+    return 0
+
+
+def _user_label(user_id: Any) -> str:
+    user = User.objects.filter(id=user_id).first()
+    return str(user) if user is not None else str(user_id)
 
 
 def _apply_locked(instance: ApprovalInstance, event: ApprovalEvent, *, now: datetime, actor: User | None) -> None:
