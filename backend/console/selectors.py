@@ -24,6 +24,7 @@ from backend.accounts.models import Team, TechnicianProfile, User
 from backend.accounts.roles import Role
 from backend.console.access import ensure_console, may_see_full_phone
 from backend.console.models import SavedFilter
+from backend.core.dates import business_date
 from backend.core.errors import ValidationFailed
 from backend.properties.identity import mask_phone
 from backend.properties.models import Building, Owner, Project, PublicArea, Unit
@@ -462,13 +463,22 @@ def board(*, actor: Any, team_id: Any, day: Any, now: datetime) -> dict[str, Any
                    .select_related(*ROW_RELATED).annotate(next_target=_next_deadline("target"),
                                                           next_cycle=_next_deadline("cycle"))
                    .order_by("urgency_at", "id")[:500])
-    orders = list(open_orders)
+    # The day's orders: those whose preferred visit falls on it; today's board also carries the backlog
+    # (orders with no visit planned, or planned on a day gone by) — everything still open needs doing.
+    today = business_date(now)
+    visits = {o.id: _visit_at(o) for o in open_orders}
+    visit_days = {order_id: business_date(at) if at is not None else None for order_id, at in visits.items()}
+    orders = [o for o in open_orders
+              if visit_days[o.id] == day or (day == today and (visit_days[o.id] or today) <= today)]
+    # Cards in time order: the planned visit first, then the most urgent.
+    orders.sort(key=lambda o: (visits[o.id] is None, visits[o.id] or o.urgency_at, o.urgency_at, str(o.id)))
     rows = {r["id"]: r for r in queue_rows(orders, now=now)}
     offers = {o.order_id: o for o in GrabOffer.objects.filter(order_id__in=[o.id for o in orders], status="open")}
     lanes: dict[Any, list[dict[str, Any]]] = {m.id: [] for m in members}
     side: list[dict[str, Any]] = []
     for o in orders:
-        row = {**rows[o.id], "offer_expires_at": offers[o.id].expires_at if o.id in offers else None}
+        row = {**rows[o.id], "offer_expires_at": offers[o.id].expires_at if o.id in offers else None,
+               "visit_at": visits[o.id]}
         if o.technician_id in lanes:
             lanes[o.technician_id].append(row)
         elif not o.technician_id:
@@ -488,6 +498,15 @@ def board(*, actor: Any, team_id: Any, day: Any, now: datetime) -> dict[str, Any
                                 for m in members if m.technician_profile.last_latitude is not None
                                 and m.technician_profile.last_longitude is not None]},
     }
+
+
+def _visit_at(order: WorkOrder) -> datetime | None:
+    """The start of the order's first preferred visit slot (stored as ISO text with its offset)."""
+    for slot in order.preferred_slots or []:
+        start = parse_datetime(str(slot.get("start", ""))) if isinstance(slot, dict) else None
+        if start is not None and start.tzinfo is not None:
+            return start
+    return None
 
 
 # --- phone intake ------------------------------------------------------------------------------------

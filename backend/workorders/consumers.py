@@ -77,6 +77,9 @@ def _board_access(user: Any, kind: str, object_id: str) -> tuple[list[str], bool
         return None
     if everything or team.supervisor_id == user.id:
         return [group_for_team(object_id)], True
+    if has_role(user, *PROJECT_STAFF) and team.projects.filter(id__in=project_ids_of(user)).exists():
+        # A dispatcher (or other project staff) of a project the team serves: the board they dispatch on.
+        return [group_for_team(object_id)], True
     if team.members.filter(id=user.id).exists():
         return [group_for_team(object_id)], False
     return None
@@ -155,6 +158,11 @@ class BoardConsumer(_LiveConsumer):
         if self.scoped_user is not None and not await _may_see(self.scoped_user, event.get("order_id")):
             return
         await self.send_json(event)
+
+    async def technician_moved(self, event: dict[str, Any]) -> None:
+        """A position for the map: only to those who see the whole board (not to a fellow technician)."""
+        if self.scoped_user is None:
+            await self.send_json(event)
 
 
 class OrderConsumer(_LiveConsumer):

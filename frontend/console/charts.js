@@ -22,5 +22,18 @@ window.anxinMap = function anxinMap(el, data, labels) {
     ],
   });
   window.addEventListener("resize", () => chart.resize());
+  el._chart = chart;
+  el._data = data;
   return chart;
+};
+
+// A technician's new position (a live "technician.moved" message): their point moves, nothing else.
+window.anxinMoveTechnician = function anxinMoveTechnician(msg) {
+  const el = document.getElementById("map");
+  if (!el || !el._chart) return;
+  const technicians = el._data.technicians.filter((t) => t.id !== msg.technician_id);
+  technicians.push({ name: msg.name, id: msg.technician_id, value: msg.value });
+  el._data = { ...el._data, technicians };
+  el._chart.setOption({ series: [{}, { data: technicians }] });
+  el.dataset.moved = String(Number(el.dataset.moved || 0) + 1);
 };

@@ -73,7 +73,7 @@ window.anxinLive = function anxinLive({ paths, seq, onChange }) {
     let ws;
     try { ws = new WebSocket(`${proto}://${location.host}${path}`); } catch (e) { poll(); return; }
     ws.onopen = () => { sockets += 1; document.body.dataset.live = "ws"; };
-    ws.onmessage = (e) => { const msg = JSON.parse(e.data); if (msg.type === "order.changed") seen(msg); };
+    ws.onmessage = (e) => { const msg = JSON.parse(e.data); if (msg.type === "order.changed") seen(msg); else if (msg.type === "technician.moved") onChange(msg); };
     ws.onclose = () => { sockets -= 1; if (sockets <= 0) { document.body.dataset.live = "poll"; poll(); } };
     ws.onerror = () => poll();
   });
@@ -129,7 +129,11 @@ window.anxinQueue = function anxinQueue({ paths, seq }) {
 // --- the dispatch board: drag a card onto a technician; the engine's eligible lanes are lit ------------
 window.anxinBoard = function anxinBoard({ paths, seq }) {
   const reload = () => htmx.ajax("GET", location.pathname + location.search, { target: "#board-lanes", swap: "outerHTML" });
-  window.anxinLive({ paths, seq, onChange: () => { if (!document.body.classList.contains("dragging")) reload(); } });
+  window.anxinLive({ paths, seq, onChange: (msg) => {
+    // A position alone moves the technician's point on the map; an order's change redraws the lanes.
+    if (msg.type === "technician.moved") { window.anxinMoveTechnician?.(msg); return; }
+    if (!document.body.classList.contains("dragging")) reload();
+  } });
   const setup = () => {
     document.querySelectorAll("[data-lane]").forEach((lane) => {
       if (lane._sortable) return;

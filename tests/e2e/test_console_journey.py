@@ -11,6 +11,8 @@ SQLite database by the in-process live server, where the pages fall back to poll
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from backend.accounts.models import TechnicianProfile
 from backend.workorders.actors import Actor
@@ -140,6 +144,25 @@ def test_phone_report_to_dispatch_to_owner_to_approval(console_server, browser):
     board.goto(f"{base}/console/board?team={a.team.id}")
     card = f"[data-side] [data-order='{order.id}']"
     board.wait_for_selector(card)
+    if live_path == "ws" and os.environ.get("REDIS_URL"):
+        # A technician's position alone moves their point on the map (over the team board's socket).
+        from backend.workorders.services import technician_status_update
+
+        def report() -> None:  # in a thread of its own: Playwright's event loop runs in this one
+            technician_status_update(actor=a.technician, on_duty=False, latitude=Decimal("30.2801"),
+                                     longitude=Decimal("120.1602"), now=timezone.now())
+            connection.close()
+
+        for attempt in range(10):  # until the board's socket has joined: a message before that is not replayed
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(report).result()
+            try:
+                board.wait_for_selector("#map[data-moved]", state="attached", timeout=1000 + 500 * attempt)
+                break
+            except PlaywrightTimeout:
+                continue
+        else:
+            raise AssertionError("the board's map never heard the technician's position")
     drag(board, card, f"[data-technician='{a.technician.id}']")
     board.wait_for_selector("#assign-dialog[open]", timeout=WAIT)
     assert board.locator("#assign-dialog .override").is_visible()  # off duty: the drop overrides routing

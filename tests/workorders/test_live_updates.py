@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -149,3 +151,25 @@ async def test_the_team_supervisor_hears_every_order_of_the_team_and_an_unknown_
     for kind in ("unit", "teams", "x"):
         _socket, connected, code = await _connect(f"/ws/board/{kind}/{a.team.id}", token)
         assert not connected and code == 4403, kind
+
+
+@pytest.mark.parametrize("viewer", ["supervisor", "dispatcher"])
+async def test_a_technicians_position_reaches_the_team_board_of_its_dispatchers_and_not_a_fellow_technician(viewer):
+    from backend.workorders.services import technician_status_update
+
+    a, _b = await sync_to_async(two_sides)()
+    watcher = a.team.supervisor if viewer == "supervisor" else a.dispatcher
+    colleague_order = await sync_to_async(_a_colleagues_order)(a)
+    colleague = await sync_to_async(lambda: colleague_order.technician)()
+    supervisor, connected, _ = await _connect(f"/ws/board/team/{a.team.id}", await sync_to_async(_token)(watcher))
+    assert connected
+    fellow, _c, _ = await _connect(f"/ws/board/team/{a.team.id}", await sync_to_async(_token)(a.technician))
+    for socket in (supervisor, fellow):
+        assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+    await sync_to_async(technician_status_update)(actor=colleague, on_duty=True, latitude=Decimal("30.2801"),
+                                                  longitude=Decimal("120.1602"), now=timezone.now())
+    moved = await supervisor.receive_json_from(timeout=5)
+    assert moved["type"] == "technician.moved" and moved["technician_id"] == str(colleague.id)
+    assert await fellow.receive_nothing(timeout=0.3)
+    await supervisor.disconnect()
+    await fellow.disconnect()

@@ -12,6 +12,7 @@ from backend.accounts.access import ensure_role
 from backend.accounts.models import TechnicianProfile, User
 from backend.accounts.roles import Role
 from backend.workorders.inputs import invalid
+from backend.workorders.live.broadcast import group_for_team, send_after_commit
 
 
 def technician_status_update(*, actor: User, on_duty: bool | None, latitude: Decimal | None,
@@ -32,4 +33,17 @@ def technician_status_update(*, actor: User, on_duty: bool | None, latitude: Dec
             fields += ["last_latitude", "last_longitude", "last_position_at"]
         if fields:
             profile.save(update_fields=fields)
+        if latitude is not None and longitude is not None:
+            _announce_position(actor, latitude=latitude, longitude=longitude, on_duty=profile.on_duty, now=now)
     return profile
+
+
+def _announce_position(user: User, *, latitude: Decimal, longitude: Decimal, on_duty: bool, now: datetime) -> None:
+    """Tells the boards of the technician's teams where they are, after commit: the map moves without
+    an order having changed. Only viewers who see the whole board receive it (BoardConsumer)."""
+    teams = list(user.teams.values_list("id", flat=True))
+    if not teams:
+        return
+    send_after_commit([group_for_team(team_id) for team_id in teams], {
+        "type": "technician.moved", "technician_id": str(user.id), "name": str(user), "on_duty": on_duty,
+        "value": [float(longitude), float(latitude)], "at": now.isoformat()})
