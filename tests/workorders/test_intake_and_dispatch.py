@@ -217,3 +217,23 @@ def test_the_candidate_snapshot_counts_only_open_orders_and_takes_the_latest_ass
     assert snapshot[str(busy.id)].open_load == 2
     assert snapshot[str(busy.id)].last_assigned_at == WEDNESDAY_10 - timedelta(hours=1)
     assert snapshot[str(idle.id)].open_load == 0 and snapshot[str(idle.id)].last_assigned_at is None
+
+
+@pytest.mark.django_db
+def test_an_order_sent_back_to_the_queue_ends_its_assignment_and_the_next_one_is_the_only_open_one():
+    team = TeamFactory(code="plumbing-team")
+    first = technician(team, skills={"plumbing": 2})
+    second = technician(team, skills={"plumbing": 2})
+    dispatcher = user_with_roles(Role.DISPATCHER, Role.ADMINISTRATOR)
+    order = intake(user_with_roles(Role.CUSTOMER_SERVICE), UnitFactory(), route_now=False).order
+    dispatch.order_assign(actor=dispatcher, order_id=order.id, technician_id=first.id, reason="就近", now=WEDNESDAY_10)
+    from backend.workorders.effects import order_transition
+
+    order_transition(order_id=order.id, actor=Actor(user=dispatcher), to=State.ACCEPTED, now=WEDNESDAY_10,
+                     note="退回队列")
+    assert not Assignment.objects.filter(order=order, ended_at__isnull=True).exists()
+    dispatch.order_assign(actor=dispatcher, order_id=order.id, technician_id=second.id, reason="改派",
+                          now=WEDNESDAY_10 + timedelta(minutes=5))
+    open_rows = list(Assignment.objects.filter(order=order, ended_at__isnull=True).values_list("technician_id", flat=True))
+    assert open_rows == [second.id]
+    assert Assignment.objects.filter(order=order).count() == 2

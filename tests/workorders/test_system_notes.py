@@ -13,7 +13,8 @@ from tests.workorders.test_intake_and_dispatch import _fit_out_weekend_offer
 
 @pytest.mark.parametrize("code", sorted(NOTES))
 def test_every_system_note_has_a_chinese_text_and_an_english_one(code):
-    note = system_note(code, body="漏水", name="阀芯", quantity="2")
+    note = system_note(code, body="漏水", name="阀芯", quantity="2", number="WX20261125-0001", away="王经理",
+                       stand_in="李经理")
     with translation.override("zh-hans"):
         chinese = event_note_text(note=note.text, data=note.data)
     with translation.override("en"):

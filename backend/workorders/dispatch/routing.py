@@ -111,8 +111,11 @@ def order_facts(order: WorkOrder) -> OrderFacts:
 
 
 def _record_assignment(*, order: WorkOrder, team_id: UUID | None, technician_id: UUID, method: str, reason: str,
-                       by: User | None, now: datetime) -> None:
-    Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
+                       by: User | None, now: datetime, had_technician: bool) -> None:
+    """The order's new assignment; the previous one ends now. An order that had no technician has no
+    open assignment (the state machine ends it when an order goes back to the queue): nothing to end."""
+    if had_technician:
+        Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
     Assignment.objects.create(order=order, team_id=team_id, technician_id=technician_id, method=method,
                               reason=reason[:300], assigned_by=by, started_at=now)
 
@@ -123,6 +126,7 @@ def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: UUID | None, tec
     """Gives a locked order to a technician through the state machine; ``also`` are more fields
     the same step sets (routing's explanation)."""
     technician_id = uuid.UUID(str(technician_id))  # the engine speaks in text ids
+    had_technician = order.technician_id is not None
     changes: dict[str, Any] = {"technician_id": technician_id, **(also or {})}
     if team_id is not None:
         changes["team_id"] = team_id
@@ -141,13 +145,13 @@ def _apply_assignee(*, order: WorkOrder, actor: Actor, team_id: UUID | None, tec
                               data={"technician_id": str(technician_id), "method": method, **(data or {})},
                               owner_visible=True)
             _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method,
-                               reason=reason, by=actor.user, now=now)
+                               reason=reason, by=actor.user, now=now, had_technician=had_technician)
             order_announce(order=order, kind="assignment", now=now, event=event)
             return order
     order = order_transition(order=order, actor=actor, to=State.ASSIGNED, now=now, note=note or reason,
                              changes=changes, event_data={"method": method, **(data or {})})
     _record_assignment(order=order, team_id=team_id, technician_id=technician_id, method=method, reason=reason,
-                       by=actor.user, now=now)
+                       by=actor.user, now=now, had_technician=had_technician)
     return order
 
 

@@ -28,7 +28,7 @@ from backend.workorders.errors import (
     ReopenWindowClosed,
 )
 from backend.workorders.lifecycle.timeline import Kind, event_add
-from backend.workorders.models import OwnerQuote, TimelineEvent, WarrantyVerdict, WorkOrder
+from backend.workorders.models import Assignment, OwnerQuote, TimelineEvent, WarrantyVerdict, WorkOrder
 from backend.workorders.states import (
     ALLOWED,
     ASSIGNEE_ONLY_FROM,
@@ -116,6 +116,10 @@ def transition_apply(*, order: WorkOrder, actor: Actor, to: str, now: datetime, 
     if to in {State.ACCEPTED, State.REOPENED} and frm in {State.ASSIGNED, State.EN_ROUTE, State.COMPLETED,
                                                            State.CLOSED}:
         changes.setdefault("technician_id", None)
+    if order.technician_id is not None and "technician_id" in changes and changes["technician_id"] is None:
+        # Back to the queue: the technician's assignment ends with this step (an open assignment
+        # always names the order's technician).
+        Assignment.objects.filter(order=order, ended_at__isnull=True).update(ended_at=now)
     for name, value in changes.items():
         setattr(order, name, value)
     order.state = to
