@@ -10,6 +10,7 @@ from backend.workorders.definitions import active_definitions
 from backend.workorders.models import (
     ApprovalInstance,
     ApprovalPending,
+    ApprovalStandIn,
     Assignment,
     Attachment,
     Comment,
@@ -168,6 +169,14 @@ class ApprovalInstanceAdmin(ReadOnlyAdmin):
     list_display = ("order", "amount_yuan", "graph_code", "status", "opened_at", "closed_at")
     list_filter = ("status", "graph_code")
     search_fields = ("order__number",)
+
+
+@admin.register(ApprovalStandIn)
+class ApprovalStandInAdmin(ReadOnlyAdmin):
+    """Set by the approvers themselves in the console (审批 → while I am away)."""
+
+    list_display = ("user", "stand_in", "starts_at", "ends_at", "ended_at", "reason")
+    search_fields = ("user__username", "stand_in__username")
 
 
 for model in (Comment, PartUsage, LabourLine, Attachment, Assignment, ApprovalPending, SlaClockEvent,
