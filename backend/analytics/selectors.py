@@ -386,7 +386,7 @@ def _share(part: int | None, whole: int | None) -> float | None:
 
 KPI_AGGREGATES = {
     "orders": Count("order_id"),
-    "completed": Count("order_id", filter=Q(completed=True)),
+    "n_completed": Count("order_id", filter=Q(completed=True)),
     "ftf": Count("order_id", filter=Q(first_time_fix=True)),
     "reopened": Count("order_id", filter=Q(completed=True, reopen_count__gt=0)),
     "response_met": Count("order_id", filter=Q(response_on_time=True)),
@@ -404,9 +404,9 @@ KPI_AGGREGATES = {
 
 def _kpis(row: dict[str, Any], durations: list[int]) -> dict[str, Any]:
     return {
-        "orders": row["orders"], "completed": row["completed"],
-        "first_time_fix": _share(row["ftf"], row["completed"]),
-        "reopen_rate": _share(row["reopened"], row["completed"]),
+        "orders": row["orders"], "completed": row["n_completed"],
+        "first_time_fix": _share(row["ftf"], row["n_completed"]),
+        "reopen_rate": _share(row["reopened"], row["n_completed"]),
         "response": _share(row["response_met"], row["response_known"]),
         "arrival": _share(row["arrival_met"], row["arrival_known"]),
         "resolution": _share(row["resolution_met"], row["resolution_known"]),
