@@ -102,8 +102,8 @@ def facts_compute(order_ids: Iterable[UUID], *, now: datetime) -> list[OrderFact
         return []
     rows = list(WorkOrder.objects.filter(id__in=ids).order_by().values(*ORDER_FIELDS))
     found = [row["id"] for row in rows]
-    steps = {
-        row["order_id"]: row
+    steps: dict[Any, dict[str, Any]] = {
+        row["order_id"]: dict(row)
         for row in TimelineEvent.objects.filter(order_id__in=found, kind=TimelineEvent.Kind.STATE).order_by()
         .values("order_id").annotate(
             reopens=Count("id", filter=Q(to_state="reopened")),
@@ -148,7 +148,7 @@ def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID,
         first_time_fix=(reopens == 0 and visits <= 1) if completed else None,
         resolution_business_seconds=resolution_business_seconds(
             category_code=row["category_code"], priority=row["priority"], start=row["created_at"],
-            end=first_completed_at) if completed else None,
+            end=cast(datetime, first_completed_at)) if completed else None,
         response_on_time=_on_time(deadlines.get((row["id"], "response"), [])),
         arrival_on_time=_on_time(deadlines.get((row["id"], "arrival"), [])),
         resolution_on_time=_on_time(deadlines.get((row["id"], "resolution"), [])),

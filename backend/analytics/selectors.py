@@ -247,7 +247,7 @@ def building_heatmap(*, actor: Any, building: Building, filters: Filters) -> Hea
     for unit_id, code, n in qs.order_by().values("unit_id", "category_code").annotate(n=Sum("orders")) \
             .values_list("unit_id", "category_code", "n"):
         per_unit[unit_id][code] = n
-    cells = []
+    cells: list[dict[str, Any]] = []
     by_position: dict[int, int] = defaultdict(int)
     by_floor: dict[int, int] = defaultdict(int)
     for unit in Unit.objects.filter(building=building).order_by("floor", "number").values(
@@ -302,9 +302,9 @@ def breakdowns(*, actor: Any, filters: Filters) -> dict[str, Any]:
                for row in facts.order_by().values("layout").annotate(n=Count("order_id")).order_by("-n", "layout")]
     curve: dict[int, int] = defaultdict(int)
     cohorts = {"lt1": 0, "1to2": 0, "gt2": 0}
-    for months, n in facts.filter(months_since_handover__isnull=False).order_by().values("months_since_handover") \
+    for raw_months, n in facts.filter(months_since_handover__isnull=False).order_by().values("months_since_handover") \
             .annotate(n=Count("order_id")).values_list("months_since_handover", "n"):
-        months = max(0, months)
+        months = max(0, int(raw_months or 0))
         curve[min(months, 60)] += n
         cohorts["lt1" if months < 12 else "1to2" if months < 24 else "gt2"] += n
     cost = facts.aggregate(
@@ -348,9 +348,9 @@ def drilldown_page(*, actor: Any, filters: Filters, cursor: str = "", size: int 
     if cursor:
         at, order_id = _decode(cursor)
         page = page.filter(Q(created_at__lt=at) | Q(created_at=at, order_id__lt=order_id))
-    facts = list(page.values("order_id", "number", "created_at", "state", "category_code", "project_id",
+    facts: list[dict[str, Any]] = [dict(r) for r in page.values("order_id", "number", "created_at", "state", "category_code", "project_id",
                              "building_id", "unit_id", "floor", "layout", "warranty", "actual_cost_yuan",
-                             "reopen_count", "first_time_fix", "team_id", "technician_id")[:size + 1])
+                             "reopen_count", "first_time_fix", "team_id", "technician_id")[:size + 1]]
     more = len(facts) > size
     facts = facts[:size]
     projects = dict(Project.objects.filter(id__in={f["project_id"] for f in facts}).values_list("id", "name"))
@@ -429,8 +429,8 @@ def _grouped_kpis(facts: QuerySet[OrderFact], key: str) -> dict[Any, dict[str, A
 def service_kpis(*, actor: Any, filters: Filters, now: datetime) -> dict[str, Any]:
     facts = facts_for(actor=actor, filters=filters)
     overall_row = facts.aggregate(**KPI_AGGREGATES)
-    overall = _kpis(overall_row, list(facts.filter(resolution_business_seconds__isnull=False)
-                                      .values_list("resolution_business_seconds", flat=True)))
+    overall = _kpis(overall_row, [int(v or 0) for v in facts.filter(resolution_business_seconds__isnull=False)
+                                  .values_list("resolution_business_seconds", flat=True)])
     teams = dict(Team.objects.values_list("id", "name"))
     by_team = [{"team_id": k, "name": teams.get(k, _("(no team)")) if k else _("(no team)"), **v}
                for k, v in _grouped_kpis(facts, "team_id").items()]
@@ -441,7 +441,7 @@ def service_kpis(*, actor: Any, filters: Filters, now: datetime) -> dict[str, An
     names = {u.id: (u.get_full_name() or u.username) for u in User.objects.filter(id__in=list(tech_rows))}
     technicians = sorted(({"technician_id": k, "name": names.get(k, ""), **v} for k, v in tech_rows.items()),
                          key=lambda r: (-r["orders"], r["name"]))
-    monthly = {row["month"]: row for row in facts.order_by().values("month").annotate(**KPI_AGGREGATES)}
+    monthly = {row["month"]: dict(row) for row in facts.order_by().values("month").annotate(**KPI_AGGREGATES)}
     by_month = [{"month": m.strftime("%Y-%m"), **_kpis(monthly[m], [])} if m in monthly else
                 {"month": m.strftime("%Y-%m"), "response": None, "arrival": None, "resolution": None, "orders": 0}
                 for m in filters.month_list()]
@@ -497,11 +497,13 @@ def _round(row: dict[str, Any]) -> dict[str, Any]:
 def cost_satisfaction(*, actor: Any, filters: Filters) -> dict[str, Any]:
     facts = facts_for(actor=actor, filters=filters)
     overall = _round(facts.aggregate(**COST_AGGREGATES))
-    categories = [{"code": r["top_category"], "name": category_name(r["top_category"]), **_round(r)}
-                  for r in facts.order_by().values("top_category").annotate(**COST_AGGREGATES).order_by("-actual")]
+    categories = sorted(({"code": r["top_category"], "name": category_name(r["top_category"]), **_round(dict(r))}
+                         for r in facts.order_by().values("top_category").annotate(**COST_AGGREGATES)),
+                        key=lambda r: (-r["actual"], r["code"]))
     names = dict(Project.objects.values_list("id", "name"))
-    projects = [{"project_id": r["project_id"], "name": names.get(r["project_id"], ""), **_round(r)}
-                for r in facts.order_by().values("project_id").annotate(**COST_AGGREGATES).order_by("-actual")]
+    projects = sorted(({"project_id": r["project_id"], "name": names.get(r["project_id"], ""), **_round(dict(r))}
+                       for r in facts.order_by().values("project_id").annotate(**COST_AGGREGATES)),
+                      key=lambda r: (-r["actual"], r["name"]))
     comments = list(facts.exclude(rating_comment="").order_by("-created_at", "-order_id")
                     .values("order_id", "number", "rating_quality", "rating_timeliness", "rating_attitude",
                             "rating_comment", "created_at")[:20])

@@ -175,8 +175,8 @@ def _table(request: StaffRequest, table: str, filters: Filters) -> tuple[str, li
         return _("Buildings"), [_("Building"), _("Floors"), _("Orders"), _("Handed-over units"), _("Per 100 units")], (
             [r["name"], r["floors"], r["orders"], r["units"], r["rate"]] for r in rows)
     if table == "heatmap":
-        target = selectors.access_building(actor, filters.building or uuid.uuid4())
-        heatmap = selectors.building_heatmap(actor=actor, building=target, filters=filters)
+        place = selectors.access_building(actor, filters.building or uuid.uuid4())
+        heatmap = selectors.building_heatmap(actor=actor, building=place, filters=filters)
         return _("Units"), [_("Unit"), _("Floor"), _("Position"), _("Layout"), _("Orders"), _("Categories")], (
             [c["number"], c["floor"], c["position"], c["layout"], c["orders"],
              "、".join(f'{x["name"]} {x["orders"]}' for x in c["categories"])] for c in heatmap.cells)
@@ -220,7 +220,7 @@ def _order_rows(actor: Any, filters: Filters) -> Any:
 
 @require_GET
 @view
-def export(request: StaffRequest, table: str) -> HttpResponse:
+def export(request: StaffRequest, table: str) -> HttpResponse | StreamingHttpResponse:
     now = timezone.now()
     filters = Filters.from_query(request.GET, now=now)
     title, headers, rows = _table(request, table, filters)

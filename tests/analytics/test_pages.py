@@ -148,9 +148,10 @@ def test_other_roles_get_403_and_bad_filters_a_field_error_in_chinese(world):
 @time_machine.travel(NOW, tick=False)
 def test_the_drill_down_pages_by_keyset_without_overlap(world):
     client = client_for(world.director)
+    from django.http import QueryDict
+
     from backend.analytics import selectors
     from backend.analytics.filters import Filters
-    from django.http import QueryDict
 
     filters = Filters.from_query(QueryDict("period=quarter"), now=NOW)
     seen, cursor = [], ""
