@@ -105,7 +105,7 @@ def test_the_xlsx_export_holds_the_numbers_of_the_page_and_states_its_filters(wo
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:3] == ("项目", "城市", "工单数") or rows[0][2]  # Chinese headers by default
+    assert rows[0][:5] == ("楼盘", "城市", "工单数", "已交付户数", "每百户报修")  # Chinese headers by default
     assert rows[1][0] == world.projects[0].name and rows[1][2] == 7 and rows[1][4] == 116.7
     filters = list(book.worksheets[1].iter_rows(values_only=True))
     assert any("2026-09 – 2026-11" in str(v) for row in filters for v in row)
@@ -139,6 +139,7 @@ def test_other_roles_get_403_and_bad_filters_a_field_error_in_chinese(world):
                   "period=custom&start=2027-01&month=2026-01", "cohort=x", "category=nope", "floor=abc"):
         response = client.get(f"/analytics/?{query}")
         assert response.status_code == 422, query
+        assert "部分字段有误" in response.content.decode(), query
     assert client.get("/analytics/orders?cursor=garbage").status_code == 422
     assert client.get("/analytics/export/nothing.xlsx").status_code == 404
     assert OrderFact.objects.count() == facts
