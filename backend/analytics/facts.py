@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -62,6 +63,7 @@ def months_between(start: date, end: date) -> int:
     return months
 
 
+@lru_cache(maxsize=512)
 def _top_category(code: str) -> str:
     try:
         path = active_definitions().category_path(code)
@@ -78,13 +80,17 @@ def _on_time(statuses: list[tuple[str, Any]]) -> bool | None:
     return None
 
 
-def resolution_business_seconds(*, category_code: str, priority: str, start: datetime, end: datetime) -> int:
+@lru_cache(maxsize=512)
+def _calendar_code(category_code: str, priority: str) -> str:
     definitions = active_definitions()
     try:
-        policy = policy_for(definitions, category_code, cast(Priority, priority))
+        return policy_for(definitions, category_code, cast(Priority, priority)).calendar
     except Exception:  # noqa: BLE001 - an unknown code: the default policy's calendar
-        policy = definitions.sla.default
-    calendar = definitions.calendar(policy.calendar)
+        return definitions.sla.default.calendar
+
+
+def resolution_business_seconds(*, category_code: str, priority: str, start: datetime, end: datetime) -> int:
+    calendar = active_definitions().calendar(_calendar_code(category_code, priority))
     return int(calendar.between(start, end).total_seconds())
 
 
@@ -96,15 +102,24 @@ ORDER_FIELDS = (
 )
 
 
-def facts_compute(order_ids: Iterable[UUID], *, now: datetime) -> list[OrderFact]:
-    ids = list(order_ids)
-    if not ids:
+def facts_compute(order_ids: Iterable[UUID] | None = None, *, now: datetime,
+                  id_range: tuple[UUID, UUID] | None = None) -> list[OrderFact]:
+    """The facts of ``order_ids`` or of every order whose id is within ``id_range`` (both ends
+    included; the rebuild reads the table in id ranges rather than long ``IN`` lists)."""
+    if id_range is not None:
+        low, high = id_range
+        orders_filter, related_filter = Q(id__gte=low, id__lte=high), Q(order_id__gte=low, order_id__lte=high)
+    else:
+        ids = list(order_ids or [])
+        if not ids:
+            return []
+        orders_filter, related_filter = Q(id__in=ids), Q(order_id__in=ids)
+    rows = list(WorkOrder.objects.filter(orders_filter).order_by().values(*ORDER_FIELDS))
+    if not rows:
         return []
-    rows = list(WorkOrder.objects.filter(id__in=ids).order_by().values(*ORDER_FIELDS))
-    found = [row["id"] for row in rows]
     steps: dict[Any, dict[str, Any]] = {
         row["order_id"]: dict(row)
-        for row in TimelineEvent.objects.filter(order_id__in=found, kind=TimelineEvent.Kind.STATE).order_by()
+        for row in TimelineEvent.objects.filter(related_filter, kind=TimelineEvent.Kind.STATE).order_by()
         .values("order_id").annotate(
             reopens=Count("id", filter=Q(to_state="reopened")),
             visits=Count("id", filter=Q(to_state="on_site")),
@@ -112,19 +127,16 @@ def facts_compute(order_ids: Iterable[UUID], *, now: datetime) -> list[OrderFact
         )
     }
     deadlines: dict[tuple[UUID, str], list[tuple[str, Any]]] = defaultdict(list)
-    for order_id, target, status, breached_at in SlaDeadline.objects.filter(order_id__in=found).order_by() \
+    for order_id, target, status, breached_at in SlaDeadline.objects.filter(related_filter).order_by() \
             .values_list("order_id", "target", "status", "breached_at"):
         deadlines[(order_id, target)].append((status, breached_at))
-    offered = set(GrabOffer.objects.filter(order_id__in=found).values_list("order_id", flat=True))
-    taken = set(Assignment.objects.filter(order_id__in=found, method=Assignment.Method.GRAB)
+    offered = set(GrabOffer.objects.filter(related_filter).values_list("order_id", flat=True))
+    taken = set(Assignment.objects.filter(related_filter, method=Assignment.Method.GRAB)
                 .values_list("order_id", flat=True))
-    income = dict(OwnerQuote.objects.filter(order_id__in=found, status=OwnerQuote.Status.ACCEPTED).order_by()
+    income = dict(OwnerQuote.objects.filter(related_filter, status=OwnerQuote.Status.ACCEPTED).order_by()
                   .values("order_id").annotate(total=Sum("amount_yuan")).values_list("order_id", "total"))
-    facts = []
-    for row in rows:
-        facts.append(_fact(row, steps.get(row["id"], {}), deadlines, row["id"] in offered, row["id"] in taken,
-                           income.get(row["id"]) or Decimal("0"), now))
-    return facts
+    return [_fact(row, steps.get(row["id"], {}), deadlines, row["id"] in offered, row["id"] in taken,
+                  income.get(row["id"]) or Decimal("0"), now) for row in rows]
 
 
 def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID, str], list[tuple[str, Any]]],

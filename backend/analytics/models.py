@@ -1,8 +1,9 @@
 """The analytics context's own tables: one fact row per work order and the monthly roll-ups the
 hotspot pages read. Computed from the core's tables (read only), never written by anyone else.
 
-Ids of the core's rows are plain columns (no foreign keys): the roll-ups may be rebuilt at any time
-and must never hold a lock on, or block a delete of, an order or a unit.
+Ids of the core's rows carry no database constraint (the facts' place columns are foreign keys with
+``db_constraint=False`` only so that a list can join the names in its one query; the roll-ups hold
+plain ids): the tables may be rebuilt at any time and never block a delete in the core.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ class OrderFact(models.Model):
 
     order_id = models.UUIDField(primary_key=True)
     number = models.CharField(_("number"), max_length=20)
-    project_id = models.UUIDField(_("project"))
-    building_id = models.UUIDField(_("building"), null=True)
-    unit_id = models.UUIDField(_("unit"), null=True)
+    project = models.ForeignKey("properties.Project", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+", verbose_name=_("project"))
+    building = models.ForeignKey("properties.Building", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+", verbose_name=_("building"))
+    unit = models.ForeignKey("properties.Unit", on_delete=models.DO_NOTHING, db_constraint=False,
+                             db_index=False, null=True, related_name="+", verbose_name=_("unit"))
     floor = models.SmallIntegerField(_("floor"), null=True)
     position = models.SmallIntegerField(_("position on the floor"), null=True)
     layout = models.CharField(_("layout"), max_length=50, blank=True)

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -73,11 +74,17 @@ def access_building(actor: Any, building_id: Any) -> Building:
 
 
 def category_name(code: str) -> str:
+    """The category's name in the reader's language (English, else Chinese)."""
+    return _category_name(code, (get_language() or "").startswith("en"), active_definitions().version)
+
+
+@lru_cache(maxsize=2048)
+def _category_name(code: str, english: bool, _version: str) -> str:
     try:
         category = active_definitions().category(code)
     except Exception:  # noqa: BLE001 - a code a later rule set removed: shown as it is
         return code
-    return (category.name_en or category.name) if (get_language() or "").startswith("en") else category.name
+    return (category.name_en or category.name) if english else category.name
 
 
 def _codes(category: str) -> list[str] | None:
@@ -347,22 +354,21 @@ def drilldown_page(*, actor: Any, filters: Filters, cursor: str = "", size: int 
     page = qs.order_by("-created_at", "-order_id")
     if cursor:
         at, order_id = _decode(cursor)
-        page = page.filter(Q(created_at__lt=at) | Q(created_at=at, order_id__lt=order_id))
-    facts: list[dict[str, Any]] = [dict(r) for r in page.values("order_id", "number", "created_at", "state", "category_code", "project_id",
-                             "building_id", "unit_id", "floor", "layout", "warranty", "actual_cost_yuan",
-                             "reopen_count", "first_time_fix", "team_id", "technician_id")[:size + 1]]
+        # (created_at, order_id) < (at, order_id), with the bound on created_at alone first, so the
+        # (project_id, created_at, order_id) index gives a range scan and not a filter over the slice.
+        page = page.filter(Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(order_id__lt=order_id)))
+    facts: list[dict[str, Any]] = [dict(r) for r in page.values(
+        "order_id", "number", "created_at", "state", "category_code", "project_id", "building_id", "unit_id", "floor",
+        "layout", "warranty", "actual_cost_yuan", "reopen_count", "first_time_fix", "team_id", "technician_id",
+        project_name=F("project__name"), building_name=F("building__name"), unit_number=F("unit__number"),
+    )[:size + 1]]
     more = len(facts) > size
     facts = facts[:size]
-    projects = dict(Project.objects.filter(id__in={f["project_id"] for f in facts}).values_list("id", "name"))
-    buildings = dict(Building.objects.filter(id__in={f["building_id"] for f in facts if f["building_id"]})
-                     .values_list("id", "name"))
-    units = dict(Unit.objects.filter(id__in={f["unit_id"] for f in facts if f["unit_id"]})
-                 .values_list("id", "number"))
     states = dict(State.choices)
     for fact in facts:
-        fact["project"] = projects.get(fact["project_id"], "")
-        fact["building"] = buildings.get(fact["building_id"], "")
-        fact["unit"] = units.get(fact["unit_id"], "")
+        fact["project"] = fact.pop("project_name") or ""
+        fact["building"] = fact.pop("building_name") or ""
+        fact["unit"] = fact.pop("unit_number") or ""
         fact["category"] = category_name(fact["category_code"])
         fact["state_label"] = states.get(fact["state"], fact["state"])
     next_cursor = _encode(facts[-1]["created_at"], facts[-1]["order_id"]) if more and facts else None
