@@ -84,7 +84,7 @@ window.anxinHeatmap = function anxinHeatmap(el, data, labels, hrefFor) {
     grid: { left: 60, right: 80, top: 30, bottom: 40 },
     xAxis: { type: "category", data: data.positions, name: labels.position, splitArea: { show: true } },
     yAxis: { type: "category", data: data.floors, name: labels.floor, inverse: true, splitArea: { show: true } },
-    visualMap: { min: 0, max: Math.max(1, data.max), calculable: true, orient: "vertical", right: 0, top: "middle",
+    visualMap: { min: 0, max: Math.max(1, data.max), calculable: true, dimension: 2, orient: "vertical", right: 0, top: "middle",
                  inRange: { color: ["#f7f7f7", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"] } },
     series: [{ type: "heatmap", data: data.cells, label: { show: true, formatter: (p) => (p.data[2] ? p.data[2] : "") },
                itemStyle: { borderColor: "#fff", borderWidth: 1 } }],
