@@ -165,3 +165,29 @@ def test_the_drill_down_pages_by_keyset_without_overlap(world):
     assert len(seen) == len(set(seen)) == page.total == 8  # 7 in project 0, 1 in project 1 (the cancelled one not counted)
     html = client.get("/analytics/orders?period=quarter").content.decode()
     assert html.count("<tr data-order=") == 8
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_the_pages_read_in_english_too(world):
+    from django.conf import settings
+
+    client = client_for(world.director)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/analytics/?period=quarter").content.decode()
+    assert "Projects by defects per 100 handed-over units" in page and "Water supply" in page
+    response = client.get("/analytics/export/projects.xlsx?period=quarter")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    assert next(sheet.iter_rows(values_only=True))[:3] == ("Project", "City", "Orders")
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_the_service_and_cost_pages_show_the_kpis_of_the_period(world):
+    client = client_for(world.director)
+    service = client.get("/analytics/service?period=quarter").content.decode()
+    # 8 counted orders, 3 completed in one visit each: first-time fix 100 %, reopen 0 %
+    assert re.search(r'<a href="/analytics/orders\?[^"]*"><b>8</b>', service)
+    assert re.search(r'data-kpi="ftf"><b>100.0%</b>', service)
+    assert re.search(r'data-kpi="reopen"><b>0.0%</b>', service)
+    assert client.get("/analytics/cost?period=quarter").status_code == 200
