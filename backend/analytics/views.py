@@ -5,6 +5,7 @@ a 404; roles other than the engineering director and managers get 403."""
 from __future__ import annotations
 
 import uuid
+from functools import wraps
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -17,13 +18,24 @@ from django.views.decorators.http import require_GET
 from backend.analytics import exports, selectors
 from backend.analytics.filters import Filters
 from backend.analytics.models import RefreshState
+from backend.analytics.routers import analytics_reads
 from backend.analytics.selectors import ANALYTICS_ROLES
 from backend.console.views import StaffRequest, console_view
 from backend.core.dates import business_timezone
 from backend.core.errors import NotFound
 from backend.properties.models import Building, Project
 
-view = console_view(ANALYTICS_ROLES)
+
+def view(function: Any) -> Any:
+    """Director and managers only (others 403); every read made while the page is built goes to the
+    analytics replica when one is configured (``routers.analytics_reads``)."""
+    checked = console_view(ANALYTICS_ROLES)(function)
+
+    @wraps(function)
+    def wrapped(request: StaffRequest, *args: Any, **kwargs: Any) -> Any:
+        with analytics_reads():
+            return checked(request, *args, **kwargs)
+    return wrapped
 
 
 def _context(request: StaffRequest, filters: Filters, page: str, **extra: Any) -> dict[str, Any]:

@@ -105,6 +105,11 @@ else:
         }
     }
 
+if env.ANALYTICS_DATABASE_URL:  # the analytics pages read from a replica (backend/analytics/routers.py)
+    DATABASES["analytics"] = {**dj_database_url.parse(env.ANALYTICS_DATABASE_URL, conn_max_age=60,
+                                                      conn_health_checks=True), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["backend.analytics.routers.AnalyticsReadRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
