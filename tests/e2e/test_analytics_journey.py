@@ -39,6 +39,8 @@ def test_the_director_goes_from_the_hotspot_ranking_to_the_ticket_in_a_few_click
     refresh_changed(now=timezone.now())
 
     context, page = staff_page(browser, base, world.director)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(f"{base}/console/")
         page.click("nav.side a[data-nav=analytics]")
@@ -84,5 +86,13 @@ def test_the_director_goes_from_the_hotspot_ranking_to_the_ticket_in_a_few_click
         rows = {row[0]: row[4] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
         assert rows[number] == expected
         assert sum(rows.values()) == len(riser) + 3
+
+        page.click("nav.tabs a[data-tab=service]")
+        page.wait_for_function("document.querySelector('#sla-chart canvas') !== null", timeout=WAIT)
+        assert page.locator("#teams tbody tr").count() >= 1
+        shot(page, "analytics-service")
+        page.click("nav.tabs a[data-tab=cost]")
+        page.wait_for_selector("#cost-kpis", timeout=WAIT)
+        assert errors == [], errors
     finally:
         context.close()
