@@ -191,3 +191,20 @@ def test_the_service_and_cost_pages_show_the_kpis_of_the_period(world):
     assert re.search(r'data-kpi="ftf"><b>100.0%</b>', service)
     assert re.search(r'data-kpi="reopen"><b>0.0%</b>', service)
     assert client.get("/analytics/cost?period=quarter").status_code == 200
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_every_number_of_every_page_opens_a_list_of_as_many_orders(world):
+    client = client_for(world.director)
+    building = world.units[0].building
+    pages = ["/analytics/?period=quarter&parent=plumbing-electrical", f"/analytics/projects/{world.projects[0].id}?period=quarter",
+             f"/analytics/buildings/{building.id}?period=quarter", "/analytics/service?period=quarter",
+             "/analytics/cost?period=quarter"]
+    checked = 0
+    for url in pages:
+        page = client.get(url).content.decode()
+        for href, count in re.findall(r'href="(/analytics/orders\?[^"]+)" data-count="(\d+)"', page):
+            assert count_behind(client, href) == int(count), (url, href)
+            checked += 1
+    assert checked >= 15
