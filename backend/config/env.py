@@ -72,6 +72,8 @@ def get_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 DATABASE_URL = get("DATABASE_URL")
+# A read replica (PostgreSQL streaming replication) the analytics pages read from; empty: the main database.
+ANALYTICS_DATABASE_URL = get("ANALYTICS_DATABASE_URL")
 REDIS_URL = get("REDIS_URL")
 SECRET_KEY = get("SECRET_KEY")
 DEBUG = get_bool("DEBUG", default=False)

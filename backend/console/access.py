@@ -15,6 +15,9 @@ INTAKE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
 DISPATCH_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 BOARD_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
 APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.FINANCE, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
+# Who sees the analytics pages (backend/analytics): the engineering director (every project) and
+# engineering managers (the projects their teams serve).
+ANALYTICS_ROLES = (Role.ENGINEERING_DIRECTOR, Role.ENGINEERING_MANAGER)
 # Who reads a caller's whole phone number; everyone else sees it masked.
 FULL_PHONE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
 
@@ -40,4 +43,6 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
         items.append(("console:board", "board"))
     if has_role(user, *APPROVER_ROLES):
         items.append(("console:approvals", "approvals"))
+    if has_role(user, *ANALYTICS_ROLES):
+        items.append(("analytics:hotspots", "analytics"))
     return items

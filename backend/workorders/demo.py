@@ -187,3 +187,54 @@ def seed_pending_approvals(*, now: datetime) -> int:
                                            now=at + timedelta(minutes=30 * minutes))
             created += 1
     return created
+
+
+# A year of finished orders for the director's analytics, with one planted hotspot: in the second
+# project's building 1, the bathrooms of the 02 stack leak on every floor (a riser), and its top floor's
+# ceilings leak after the rains.
+HISTORY_CATEGORIES = (("drainage", "下水慢，有异味"), ("water-supply", "水管接头滴水"), ("electrical", "插座没电"),
+                      ("wall-crack", "墙面裂缝"), ("window-hardware", "窗户关不严"), ("tiles", "地砖空鼓"),
+                      ("wall-paint", "墙面起皮"), ("entrance-door", "门锁卡顿"))
+HOTSPOT_PROJECT_INDEX = 1
+HISTORY_DONE = ("assign", State.ON_SITE, State.IN_PROGRESS, State.COMPLETED, State.CLOSED)
+
+
+def seed_history(*, now: datetime, per_project: int = 24) -> int:
+    """Finished orders over the past year through the real services, and the planted hotspot.
+    Idempotent: seeds only while no order is older than 20 days. Returns how many orders it made."""
+    if WorkOrder.objects.filter(created_at__lt=now - timedelta(days=20)).exists():
+        return 0
+    agent = User.objects.get(username="cs")
+    dispatcher = User.objects.get(username="dispatcher")
+    rng = random.Random("anxin-demo-history")
+    projects = list(Project.objects.order_by("code")[:3])
+    made = 0
+    with transaction.atomic():
+        for index, project in enumerate(projects):
+            units = list(Unit.objects.filter(building__project=project, ownerships__isnull=False)
+                         .order_by("building__code", "number").distinct())
+            if not units:
+                continue
+            plan = [(rng.choice(units), *rng.choice(HISTORY_CATEGORIES)) for _ in range(per_project)]
+            if index == HOTSPOT_PROJECT_INDEX:
+                building = units[0].building
+                stack = [u for u in units if u.building_id == building.id and u.number.endswith("02")]
+                top = max((u.floor for u in units if u.building_id == building.id), default=0)
+                plan += [(u, "bathroom-leak", "卫生间地面渗水到楼下天花板") for u in stack]
+                plan += [(u, "bathroom-leak", "卫生间墙角再次渗水") for u in stack[::2]]
+                plan += [(u, "roof-leak", "顶楼下雨后天花板有水渍") for u in units
+                         if u.building_id == building.id and u.floor == top]
+            for unit, category, description in plan:
+                start = now - timedelta(days=rng.randint(21, 360), hours=rng.randint(0, 10))
+                owner = Ownership.objects.filter(unit=unit).select_related("owner").first()
+                order = order_intake(
+                    actor=Actor(user=agent), channel=rng.choice(["phone", "walk_in", "wecom"]), category_code=category,
+                    description=description, contact_name=owner.owner.name if owner else "业主",
+                    contact_phone=owner.owner.phone if owner else "+8613800138000", now=start, unit_id=unit.id,
+                    route_now=False, reporter_owner_id=owner.owner_id if owner else None,
+                ).order
+                path = HISTORY_DONE if rng.random() > 0.1 else (*HISTORY_DONE[:4], State.REOPENED)
+                _walk(order=order, path=path, start=start, now=start + timedelta(hours=rng.randint(6, 96)),
+                      dispatcher=dispatcher, rng=rng)
+                made += 1
+    return made

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backend.workorders",
     "backend.notifications",
     "backend.console",
+    "backend.analytics",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
@@ -103,6 +104,11 @@ else:
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20},
         }
     }
+
+if env.ANALYTICS_DATABASE_URL:  # the analytics pages read from a replica (backend/analytics/routers.py)
+    DATABASES["analytics"] = {**dj_database_url.parse(env.ANALYTICS_DATABASE_URL, conn_max_age=60,
+                                                      conn_health_checks=True), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["backend.analytics.routers.AnalyticsReadRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -192,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "approval-stand-ins": {"task": "workorders.approval_stand_ins", "schedule": timedelta(seconds=60)},
     "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
     "sync-uploads-expire": {"task": "mobile_sync.uploads_expire", "schedule": timedelta(minutes=30)},
+    "analytics-refresh": {"task": "analytics.refresh_changed", "schedule": timedelta(seconds=60)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)

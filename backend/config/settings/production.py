@@ -11,6 +11,10 @@ from backend.config.settings.base import *  # noqa: F403
 SECRET_KEY = env.require_secret("SECRET_KEY", min_length=50)
 ALLOWED_HOSTS = env.require_hosts("ALLOWED_HOSTS")
 DATABASES = {"default": dj_database_url.parse(env.require("DATABASE_URL"), conn_max_age=60, conn_health_checks=True)}
+if env.ANALYTICS_DATABASE_URL:  # the analytics pages read from a replica (backend/analytics/routers.py)
+    DATABASES["analytics"] = {**dj_database_url.parse(env.ANALYTICS_DATABASE_URL, conn_max_age=60,
+                                                      conn_health_checks=True), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["backend.analytics.routers.AnalyticsReadRouter"]
 _redis = env.require("REDIS_URL")
 ID_HASH_KEY = env.require_secret("ID_HASH_KEY", min_length=32)
 QR_SIGNING_KEY = env.require_secret("QR_SIGNING_KEY", min_length=32)

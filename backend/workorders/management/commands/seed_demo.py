@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from backend.properties.demo import DEMO_LOGINS, seed_demo
-from backend.workorders.demo import seed_orders, seed_pending_approvals
+from backend.workorders.demo import seed_history, seed_orders, seed_pending_approvals
 
 
 class Command(BaseCommand):
@@ -29,6 +29,7 @@ class Command(BaseCommand):
                             progress=(lambda line: self.stdout.write(f"  {line}")) if verbose else None)
         orders = seed_orders(now=now) if not no_orders else None
         waiting = seed_pending_approvals(now=now) if not no_orders else 0
+        history = seed_history(now=now) if not no_orders else 0
         elapsed = time.monotonic() - started
         if options["verbosity"] >= 1:
             self.stdout.write(
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                 f"{summary.ownerships} ownerships, {summary.technicians} technicians"
                 + (f", {orders.created} new work orders" if orders is not None else "")
                 + (f", {waiting} estimates awaiting approval" if waiting else "")
+                + (f", {history} finished orders of the past year" if history else "")
             )
         if verbose:
             for login in DEMO_LOGINS:
