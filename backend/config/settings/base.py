@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backend.workorders",
     "backend.notifications",
     "backend.console",
+    "backend.crm",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
@@ -191,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
     "approval-timeouts": {"task": "workorders.approval_timeouts", "schedule": timedelta(seconds=60)},
     "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
     "sync-uploads-expire": {"task": "mobile_sync.uploads_expire", "schedule": timedelta(minutes=30)},
+    # The CRM's pools recycle continuously (not a nightly batch); grab countdowns end within seconds.
+    "crm-pool-sweep": {"task": "crm.pool_sweep", "schedule": timedelta(seconds=60)},
+    "crm-grab-sweep": {"task": "crm.grab_sweep", "schedule": timedelta(seconds=5)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
