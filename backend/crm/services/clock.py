@@ -3,6 +3,7 @@ the clock through ``clock_restart`` (and says so in its docstring)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ def clock_set(customer: Customer, settings_row: PoolSettings, *, last_activity_a
 def hold(customer: Customer, settings_row: PoolSettings, *, consultant_id: Any, kind: str, actor: Any, now: datetime,
          protect: bool = True, params: dict[str, Any] | None = None) -> None:
     """Gives the customer to a consultant: a fresh clock from ``now`` and the protection period."""
+    consultant_id = uuid.UUID(str(consultant_id))
     customer.holder_id = consultant_id
     customer.held_since = now
     customer.grab_expires_at = None
