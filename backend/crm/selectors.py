@@ -42,7 +42,7 @@ def _row(actor: Any, c: Customer, now: datetime) -> dict[str, Any]:
         days_left = max(0, (c.recycle_due_at - now).days)
     return {
         "id": str(c.id), "name": c.name, "phone": show_phone(actor, c), "stage": c.stage,
-        "stage_label": Stage(c.stage).label, "project": c.project.name if hasattr(c, "project") else "",
+        "stage_label": str(Stage(c.stage).label), "project": c.project.name if hasattr(c, "project") else "",
         "holder": str(c.holder) if c.holder_id else "", "holder_id": str(c.holder_id) if c.holder_id else None,
         "last_activity_at": c.last_activity_at, "recycle_due_at": c.recycle_due_at,
         "warned": c.warned_at is not None, "days_left": days_left,
@@ -145,7 +145,7 @@ def inventory_board(*, actor: Any, building_id: Any, now: datetime) -> dict[str,
         counts[status] += 1
         reservation = reservations.get(unit.id)
         floors[unit.floor].append({
-            "unit": unit, "status": status, "status_label": UnitSaleStatus(status).label,
+            "unit": unit, "status": status, "status_label": str(UnitSaleStatus(status).label),
             "list_price_fen": sale.list_price_fen if sale else None,
             "reserved_until": reservation.expires_at if reservation else None,
             "mine": bool(reservation and reservation.consultant_id == actor.id),
@@ -188,7 +188,7 @@ def funnel(*, actor: Any, project_id: Any, now: datetime) -> dict[str, Any]:
     for index, stage in enumerate(FUNNEL):
         nxt = reached[FUNNEL[index + 1]] if index + 1 < len(FUNNEL) else None
         rows.append({
-            "stage": stage, "label": Stage(stage).label, "now": per_stage.get(stage, 0), "reached": reached[stage],
+            "stage": stage, "label": str(Stage(stage).label), "now": per_stage.get(stage, 0), "reached": reached[stage],
             "conversion": round(nxt / reached[stage], 4) if nxt is not None and reached[stage] else None,
             "win_rate": round(reached[Stage.SIGNED] / reached[stage], 4) if reached[stage] else None,
         })

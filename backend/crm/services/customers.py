@@ -190,6 +190,7 @@ def _merge(*, actor: Any, kept: Customer, merged: Customer, reason: str, now: da
 def customer_merge(*, actor: Any, kept_id: Any, merged_id: Any, now: datetime) -> MergeRecord:
     """A manager merges two records of one person: the merged one's sources and follow-ups move to the
     kept one, which keeps its holder (or takes the other's) and the later of the two clocks."""
+    ensure_crm(actor, (Role.SALES, Role.ADMINISTRATOR))
     with transaction.atomic():
         first, second = sorted([kept_id, merged_id], key=str)
         access_customer(actor, first, for_update=True)
@@ -205,6 +206,7 @@ def merge_undo(*, actor: Any, record_id: int, now: datetime) -> Customer:
     it was before (an activity since then keeps the later time)."""
     from datetime import datetime as dt
 
+    ensure_crm(actor, (Role.SALES, Role.ADMINISTRATOR))
     with transaction.atomic():
         record = MergeRecord.objects.select_for_update().filter(id=record_id, undone_at__isnull=True).first()
         if record is None:
