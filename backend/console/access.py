@@ -15,6 +15,9 @@ INTAKE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
 DISPATCH_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ADMINISTRATOR)
 BOARD_ROLES = (Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
 APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.FINANCE, Role.ENGINEERING_DIRECTOR, Role.ADMINISTRATOR)
+# The sales CRM's pages (backend.crm) share the staff layout: consultants and managers, finance.
+CRM_ROLES = (Role.SALES, Role.FINANCE, Role.ADMINISTRATOR)
+LAYOUT_ROLES = tuple(dict.fromkeys(QUEUE_ROLES + CRM_ROLES + (Role.HANDOVER_OFFICER,)))
 # Who reads a caller's whole phone number; everyone else sees it masked.
 FULL_PHONE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
 
@@ -27,17 +30,32 @@ def is_console_user(user: Any) -> bool:
     return bool(user.is_authenticated) and has_role(user, *QUEUE_ROLES)
 
 
+def is_layout_user(user: Any) -> bool:
+    """Anyone whose pages use the staff layout (the console's or the CRM's)."""
+    return bool(user.is_authenticated) and has_role(user, *LAYOUT_ROLES)
+
+
 def may_see_full_phone(user: Any) -> bool:
     return has_role(user, *FULL_PHONE_ROLES)
 
 
 def nav_for(user: Any) -> list[tuple[str, str]]:
     """(url name, label key) of the pages this user may open, in the order of the navigation."""
-    items = [("console:start", "start"), ("console:queue", "queue")]
+    items: list[tuple[str, str]] = []
+    if has_role(user, *QUEUE_ROLES):
+        items += [("console:start", "start"), ("console:queue", "queue")]
     if has_role(user, *INTAKE_ROLES):
         items.append(("console:intake", "intake"))
     if has_role(user, *BOARD_ROLES):
         items.append(("console:board", "board"))
     if has_role(user, *APPROVER_ROLES):
         items.append(("console:approvals", "approvals"))
+    if has_role(user, Role.SALES):
+        items += [("crm:mine", "crm_mine"), ("crm:pool", "crm_pool"), ("crm:grabs", "crm_grabs"),
+                  ("crm:inventory", "crm_inventory")]
+    if has_role(user, *CRM_ROLES):
+        items += [("crm:approvals", "crm_approvals"), ("crm:dashboard", "crm_dashboard"),
+                  ("crm:payments", "crm_payments")]
+    if has_role(user, *CRM_ROLES, Role.HANDOVER_OFFICER):
+        items.append(("crm:handover", "crm_handover"))
     return items

@@ -30,7 +30,15 @@ from backend.crm.models import (
     UnitSale,
 )
 from backend.crm.services.clock import pool_settings
-from backend.crm.states import DEFAULT_STAGE_PROBABILITY, FUNNEL, ContractStatus, Stage, UnitSaleStatus
+from backend.crm.states import (
+    ALLOWED,
+    DEFAULT_STAGE_PROBABILITY,
+    FUNNEL,
+    SYSTEM_STAGES,
+    ContractStatus,
+    Stage,
+    UnitSaleStatus,
+)
 from backend.properties.models import Building, HandoverStatus, Unit
 
 FIRST_RESPONSE_TARGET = timedelta(minutes=5)
@@ -85,13 +93,24 @@ def customer_360(*, actor: Any, customer_id: Any, now: datetime) -> dict[str, An
         "follow_ups": list(customer.follow_ups.select_related("consultant")[:100]),
         "events": list(customer.events.select_related("actor").order_by("-at", "-id")[:200]),
         "reservations": list(customer.reservations.select_related("unit__building").order_by("-created_at")),
-        "subscriptions": list(customer.subscriptions.select_related("unit__building").order_by("-created_at")),
+        "subscriptions": _subscriptions(customer),
+        "manual_stages": [(s, str(Stage(s).label)) for s in sorted(ALLOWED.get(customer.stage, ()))
+                          if s not in SYSTEM_STAGES],
         "contracts": [{"contract": c, "lines": [_line(line, now) for line in c.lines.all()]} for c in contracts],
         "alerts": list(customer.alerts.order_by("-fired_at")[:20]),
         "merged": list(customer.merges_kept.filter(undone_at__isnull=True).select_related("merged")),
         "owned_units": owned_units,
         "orders": _after_sales(owned_units),
     }
+
+
+def _subscriptions(customer: Customer) -> list[Any]:
+    subs = list(customer.subscriptions.select_related("unit__building").order_by("-created_at"))
+    with_contract = set(Contract.objects.filter(subscription__in=subs).exclude(status=ContractStatus.CANCELLED)
+                        .values_list("subscription_id", flat=True))
+    for sub in subs:
+        sub.contract_or_none = sub.id in with_contract
+    return subs
 
 
 def _owned_units(customer: Customer) -> list[Unit]:
@@ -332,3 +351,11 @@ def _json_contains_supported() -> bool:
 def month_start(now: datetime) -> date:
     local = now.astimezone(business_timezone())
     return date(local.year, local.month, 1)
+
+
+def available_units(*, actor: Any, project_id: Any) -> list[UnitSale]:
+    """Units of the project still for sale or reserved (for the consultant's reserve / subscribe form)."""
+    ensure_crm(actor)
+    return list(UnitSale.objects.filter(unit__building__project_id=project_id,
+                                        status__in=[UnitSaleStatus.AVAILABLE, UnitSaleStatus.RESERVED])
+                .select_related("unit__building").order_by("unit__building__code", "unit__floor", "unit__number")[:300])

@@ -161,10 +161,11 @@ def warn_due(*, now: datetime, batch: int = 1000) -> int:
             if not rows:
                 return total
             Customer.objects.filter(id__in=[r[0] for r in rows], warned_at__isnull=True).update(warned_at=now)
-            CrmAlert.objects.bulk_create([
+            alerts = CrmAlert.objects.bulk_create([
                 CrmAlert(customer_id=cid, level=AlertLevel.WARNING, since=last, fired_at=now, recipients=[str(holder)],
                          params={"recycle_due_at": due.isoformat()})
                 for cid, holder, last, due in rows], ignore_conflicts=True)
+            notify_alerts(alerts, now=now)
             total += len(rows)
             if len(rows) < batch:
                 return total
@@ -193,8 +194,21 @@ def alerts_due(*, now: datetime) -> int:
             rows = [CrmAlert(customer_id=cid, level=level, since=last, fired_at=now,
                              recipients=[str(holder), *(managers if level == AlertLevel.RED else [])],
                              params={"hours": int(hours[level])}) for cid, holder, last in quiet]
-            fired += len(CrmAlert.objects.bulk_create(rows, ignore_conflicts=True))
+            notify_alerts(CrmAlert.objects.bulk_create(rows, ignore_conflicts=True), now=now)
+            fired += len(rows)
     return fired
+
+
+def notify_alerts(alerts: list[CrmAlert], *, now: datetime) -> None:
+    """Each alert in the recipients' bell (the staff layout's inbox), in the same transaction as the alert."""
+    from backend.workorders.models import Notification
+
+    names = dict(Customer.objects.filter(id__in={a.customer_id for a in alerts}).values_list("id", "name"))
+    Notification.objects.bulk_create([
+        Notification(user_id=user, template="crm_alert", created_at=now,
+                     context={"customer_id": str(a.customer_id), "name": names.get(a.customer_id, ""),
+                              "level": a.level, **a.params})
+        for a in alerts for user in a.recipients])
 
 
 __all__ = ["Protected", "alerts_due", "customer_claim", "customer_release", "customers_transfer", "recycle_due",

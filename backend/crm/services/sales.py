@@ -367,11 +367,15 @@ def overdue_reminders_due(*, now: datetime) -> int:
                                            reminded_at__isnull=True, contract__status=ContractStatus.SIGNED
                                            ).select_related("contract")[:500]:
         if PaymentLine.objects.filter(id=line.id, reminded_at__isnull=True).update(reminded_at=now) == 1:
-            CrmAlert.objects.get_or_create(
+            alert, created = CrmAlert.objects.get_or_create(
                 customer_id=line.contract.customer_id, level=AlertLevel.RED, since=datetime.combine(
                     line.due_date, datetime.min.time(), tzinfo=now.tzinfo),
                 defaults={"fired_at": now, "recipients": [str(line.contract.consultant_id), *finance],
                           "params": {"code": "payment_overdue", "line": line.id,
                                      "outstanding_fen": line.amount_fen - line.received_fen}})
+            if created:
+                from backend.crm.services.pools import notify_alerts
+
+                notify_alerts([alert], now=now)
             done += 1
     return done
