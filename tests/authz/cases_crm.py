@@ -214,6 +214,99 @@ CASES: list[RouteCase] = [
     RouteCase("GET", "/api/v1/crm/buildings/{building_id}/inventory", make=_inventory),
 ]
 
-PAGE_CASES: list[PageCase] = []
+# --- pages ----------------------------------------------------------------------------------------------
 
-__all__ = ["CASES", "PAGE_CASES", "Client", "PageScenario"]
+
+def _c(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _refused() -> list[tuple[str, Client]]:
+    return [("technician", _c(user_with_roles(Role.TECHNICIAN))),
+            ("customer service", _c(user_with_roles(Role.CUSTOMER_SERVICE)))]
+
+
+def _plain(url: str, who: str = "alice", data: dict[str, Any] | None = None) -> Any:
+    def make() -> PageScenario:
+        a, _b = _two()
+        _walk_in(a, a.alice)
+        user = getattr(a, who)
+        return PageScenario(urls=[url.format(project=a.project.id)], allowed=_c(user), refused=_refused(), data=data)
+    return make
+
+
+def _page_lead() -> PageScenario:
+    a, b = _two()
+    data = {"project_id": str(a.project.id), "name": "张三", "phone": "13900000055", "channel": "walk_in",
+            "consent": "on"}
+    return PageScenario(urls=["/crm/leads"], allowed=_c(a.alice), refused=_refused(),
+                        hidden=[("consultant of another project", _c(b.alice), "/crm/leads")], data=data)
+
+
+def _page_customer(suffix: str = "", data: dict[str, Any] | None = None) -> Any:
+    def make() -> PageScenario:
+        a, _b = _two()
+        c = _walk_in(a, a.alice)
+        url = f"/crm/customers/{c.id}{suffix}"
+        return PageScenario(urls=[url], allowed=_c(a.alice), refused=_refused(),
+                            hidden=[("another consultant", _c(a.bob), url)], data=data)
+    return make
+
+
+def _page_building() -> PageScenario:
+    a, b = _two()
+    url = f"/crm/inventory/{a.building.id}"
+    return PageScenario(urls=[url], allowed=_c(a.alice), refused=_refused(),
+                        hidden=[("consultant of another project", _c(b.alice), url)])
+
+
+def _page_decide() -> PageScenario:
+    a, b = _two()
+    contract = _contract(a, discount_fen=5_000_000)
+    url = f"/crm/contracts/{contract.id}/decide"
+    return PageScenario(urls=[url], allowed=_c(a.manager), refused=_refused(),
+                        hidden=[("manager of another project", _c(b.manager), url)], data={"decision": "approve"})
+
+
+def _page_pay() -> PageScenario:
+    a, _b = _two()
+    contract = _contract(a)
+    services.contract_sign(actor=a.alice, contract_id=contract.id, now=NOW())
+    line = PaymentLine.objects.filter(contract=contract).first()
+    assert line is not None
+    url = f"/crm/payment-lines/{line.id}/pay"
+    return PageScenario(urls=[url], allowed=_c(a.finance), refused=_refused(),
+                        hidden=[("another consultant", _c(a.bob), url)], data={"amount_yuan": "1.00"})
+
+
+def _page_project(path: str, who: str = "manager") -> Any:
+    def make() -> PageScenario:
+        a, b = _two()
+        url = f"/crm/{path}?project={a.project.id}"
+        return PageScenario(urls=[url], allowed=_c(getattr(a, who)), refused=_refused(),
+                            hidden=[("consultant of another project", _c(b.alice), url)])
+    return make
+
+
+PAGE_CASES: list[PageCase] = [
+    PageCase("GET", "crm/", make=_plain("/crm/")),
+    PageCase("POST", "crm/leads", make=_page_lead),
+    PageCase("GET", "crm/pool", make=_plain("/crm/pool")),
+    PageCase("GET", "crm/grabs", make=_plain("/crm/grabs")),
+    PageCase("GET", "crm/grabs/live", make=_plain("/crm/grabs/live")),
+    PageCase("GET", "crm/customers/<uuid:customer_id>", make=_page_customer()),
+    PageCase("POST", "crm/customers/<uuid:customer_id>/act",
+             make=_page_customer("/act", {"action": "follow_up", "kind": "call", "note": "电话"})),
+    PageCase("GET", "crm/inventory", make=_page_project("inventory", who="alice")),
+    PageCase("GET", "crm/inventory/<uuid:building_id>", make=_page_building),
+    PageCase("GET", "crm/approvals", make=_plain("/crm/approvals", who="manager")),
+    PageCase("POST", "crm/contracts/<uuid:contract_id>/decide", make=_page_decide),
+    PageCase("GET", "crm/dashboard", make=_page_project("dashboard")),
+    PageCase("GET", "crm/payments", make=_page_project("payments")),
+    PageCase("POST", "crm/payment-lines/<int:line_id>/pay", make=_page_pay),
+    PageCase("GET", "crm/handover", make=_page_project("handover")),
+]
+
+__all__ = ["CASES", "PAGE_CASES"]
