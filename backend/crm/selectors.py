@@ -109,7 +109,7 @@ def _subscriptions(customer: Customer) -> list[Any]:
     with_contract = set(Contract.objects.filter(subscription__in=subs).exclude(status=ContractStatus.CANCELLED)
                         .values_list("subscription_id", flat=True))
     for sub in subs:
-        sub.contract_or_none = sub.id in with_contract
+        sub.contract_or_none = sub.id in with_contract  # type: ignore[attr-defined]
     return subs
 
 

@@ -270,8 +270,8 @@ def payment_pay(request: StaffRequest, line_id: int) -> HttpResponse:
     services.payment_record(actor=request.user, line_id=line_id,
                             amount_fen=yuan_to_fen(request.POST.get("amount_yuan", ""), "amount_yuan"),
                             reference=request.POST.get("reference", ""), now=timezone.now())
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/crm/")
-                    else reverse("crm:payments"))
+    back = str(request.POST.get("next", ""))
+    return redirect(back if back.startswith("/crm/") else reverse("crm:payments"))
 
 
 @require_GET

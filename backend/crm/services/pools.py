@@ -163,7 +163,7 @@ def warn_due(*, now: datetime, batch: int = 1000) -> int:
             Customer.objects.filter(id__in=[r[0] for r in rows], warned_at__isnull=True).update(warned_at=now)
             alerts = CrmAlert.objects.bulk_create([
                 CrmAlert(customer_id=cid, level=AlertLevel.WARNING, since=last, fired_at=now, recipients=[str(holder)],
-                         params={"recycle_due_at": due.isoformat()})
+                         params={"recycle_due_at": due.isoformat() if due else None})
                 for cid, holder, last, due in rows], ignore_conflicts=True)
             notify_alerts(alerts, now=now)
             total += len(rows)

@@ -176,7 +176,7 @@ def resolve_approvers(role: str, scope: engine.Scope) -> list[str]:
     if role == "sales_manager":
         qs = Seat.objects.filter(is_manager=True, user__is_active=True)
         if scope.kind == "project":
-            qs = qs.filter(project_id=scope.id)
+            qs = qs.filter(project_id=scope.id or "")
         return sorted(str(u) for u in qs.values_list("user_id", flat=True))
     users = User.objects.filter(role_rows__role=role, is_active=True)
     return sorted(str(u) for u in users.values_list("id", flat=True))
@@ -320,7 +320,7 @@ def contract_sign(*, actor: Any, contract_id: Any, now: datetime) -> Contract:
         customer.save(update_fields=["expected_amount_fen"])
         partners = {s.partner_id: s.partner for s in CustomerSource.objects.filter(
             customer=customer, partner__isnull=False).select_related("partner").order_by("created_at")
-            if s.attribution_until is not None}
+            if s.attribution_until is not None and s.partner is not None}
         Commission.objects.bulk_create([
             Commission(contract=contract, partner=p, rule=p.commission_rule, computed_at=now,
                        amount_fen=commission_fen(p.commission_rule, contract.price_fen)) for p in partners.values()])
