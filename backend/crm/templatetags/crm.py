@@ -20,5 +20,26 @@ def yuan(fen: int | None) -> str:
 
 
 @register.filter
+def channel_label(code: str) -> str:
+    from backend.crm.models import Channel
+
+    return str(Channel(code).label) if code in Channel.values else code
+
+
+@register.filter
+def offer_label(code: str) -> str:
+    from backend.crm.models import OfferOutcome
+
+    return str(OfferOutcome(code).label) if code in OfferOutcome.values else code
+
+
+@register.filter
+def sale_label(code: str) -> str:
+    from backend.crm.states import UnitSaleStatus
+
+    return str(UnitSaleStatus(code).label) if code in UnitSaleStatus.values else code
+
+
+@register.filter
 def stage_label(code: str) -> str:
     return str(Stage(code).label) if code in Stage.values else code
