@@ -95,3 +95,28 @@ def test_two_sweeps_at_once_recycle_each_customer_once():
     _race([lambda: counts.append(services.recycle_due(now=later, batch=7)) for _ in range(2)])
     assert sum(counts) == 60
     assert CustomerEvent.objects.filter(kind="recycled").count() == 60
+
+
+def test_the_recycling_statement_writes_what_the_orm_sweep_writes():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from backend.crm.models import HoldLog
+    from backend.crm.services.pools import recycle_due, recycle_due_orm
+
+    results = []
+    for sweep in (recycle_due, recycle_due_orm):
+        o = office(consultants=1, max_customers=100, protection_hours=0)
+        for i in range(12):
+            services.lead_create(actor=o.alice, project_id=o.project.id, name=f"客{i}", phone=f"1370000{i:04d}",
+                                 channel="walk_in", consent=True, now=WEDNESDAY + timedelta(minutes=i))
+        later = WEDNESDAY + timedelta(days=3, minutes=6)
+        assert sweep(now=later, batch=5) == 7
+        customers = Customer.objects.filter(project=o.project)
+        events = CustomerEvent.objects.filter(customer__project=o.project, kind="recycled")
+        results.append((
+            sorted((c.phone, c.holder_id is None, c.recycle_due_at, c.warn_at) for c in customers),
+            sorted((e.customer.phone, e.params["former"] == str(o.alice.id), e.at) for e in events),
+            sorted((h.customer.phone, h.kind, h.business_date) for h in HoldLog.objects.filter(
+                customer__project=o.project, kind="recycle")),
+        ))
+    assert results[0] == results[1]

@@ -121,10 +121,50 @@ def customers_transfer(*, actor: Any, customer_ids: list[Any], to_user_id: Any, 
 
 # --- the continuous sweep (beat, every minute) ------------------------------------------------------------
 
+# One statement per batch on PostgreSQL: claim the due rows (SKIP LOCKED), clear them, and write their
+# hold-log and timeline rows from what the UPDATE returned. tests/crm/test_races_postgres.py compares it
+# with the ORM version below (the embedded SQLite database has no data-modifying CTEs).
+RECYCLE_SQL = """
+WITH due AS (
+  SELECT id, holder_id, last_activity_at FROM crm_customer
+  WHERE holder_id IS NOT NULL AND recycle_due_at <= %(now)s AND merged_into_id IS NULL
+  ORDER BY recycle_due_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+), cleared AS (
+  UPDATE crm_customer c SET holder_id = NULL, held_since = NULL, protected_until = NULL, recycle_due_at = NULL,
+    warn_at = NULL, warned_at = NULL
+  FROM due WHERE c.id = due.id
+  RETURNING due.id, due.holder_id, due.last_activity_at
+), logged AS (
+  INSERT INTO crm_holdlog (customer_id, consultant_id, kind, at, business_date)
+  SELECT id, holder_id, 'recycle', %(now)s, %(day)s FROM cleared
+)
+INSERT INTO crm_customerevent (customer_id, kind, actor_id, at, from_stage, to_stage, params)
+SELECT id, 'recycled', NULL, %(now)s, '', '',
+       jsonb_build_object('former', holder_id::text, 'quiet_since', last_activity_at)
+FROM cleared
+"""
+
+
 def recycle_due(*, now: datetime, batch: int = 1000) -> int:
     """Returns every held customer whose clock ran out to the public pool, in batches claimed with
     ``SKIP LOCKED`` (a second sweep running at once takes other rows, none twice). Writes the event and the
     hold-log rows that the cooldown reads."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        total = 0
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(RECYCLE_SQL, {"now": now, "batch": batch, "day": business_date(now)})
+                done = cursor.rowcount
+            total += done
+            if done < batch:
+                return total
+    return recycle_due_orm(now=now, batch=batch)
+
+
+def recycle_due_orm(*, now: datetime, batch: int = 1000) -> int:
+    """The same sweep through the ORM (the embedded database; the reference the SQL is tested against)."""
     total = 0
     while True:
         with transaction.atomic():
