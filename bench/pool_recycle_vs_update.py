@@ -4,7 +4,7 @@ in batches with SKIP LOCKED, cleared, with one hold-log row and one timeline eve
 ``UPDATE … WHERE recycle_due_at <= now`` of the same rows (no rows written beside it), on PostgreSQL in the
 same run. Target <= 3x.
 
-Run: ``.venv/bin/python bench/pool_recycle_vs_update.py [--customers 200000] [--rounds 3] [--batch 5000]``.
+Run: ``.venv/bin/python bench/pool_recycle_vs_update.py [--customers 200000] [--rounds 3] [--batch 20000]``.
 Uses ``$DATABASE_URL`` when it names PostgreSQL, else a scratch ``anxin_bench_crm`` (dropped afterwards).
 """
 
@@ -31,7 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=20000)
     args = parser.parse_args()
     url, created = bench_database("anxin_bench_crm")
     try:
