@@ -207,7 +207,7 @@ def funnel_from_counts(*, per_stage: dict[str, int], lost_from: dict[str, int], 
                        forecast_rows: list[tuple[Any, str, int]]) -> dict[str, Any]:
     """The dashboard's numbers from the four counts. A customer reached a stage if it is there now or
     anywhere beyond it in the funnel; a lost one reached the stage it was lost from (its timeline)."""
-    order = {stage: index for index, stage in enumerate(FUNNEL)}
+    order: dict[str, int] = {str(stage): index for index, stage in enumerate(FUNNEL)}
     reached: dict[str, int] = {stage: 0 for stage in FUNNEL}
     for counts in (per_stage, lost_from):
         for stage, n in counts.items():

@@ -33,7 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 SYSTEM_STAGES = frozenset({Stage.SUBSCRIBED, Stage.SIGNED})
 
 # Probability of closing per stage, for the weighted forecast (seed 004).
-DEFAULT_STAGE_PROBABILITY = {
+DEFAULT_STAGE_PROBABILITY: dict[str, int] = {
     Stage.LEAD: 5, Stage.CONTACTED: 10, Stage.SHOWING: 25, Stage.INTENT: 50, Stage.SUBSCRIBED: 90,
     Stage.SIGNED: 100, Stage.LOST: 0,
 }
