@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from backend.accounts.auth import staff_auth
 from backend.core.schemas import COMMON_ERRORS, ErrorOut
@@ -24,6 +24,7 @@ from backend.crm.schemas import (
     FollowUpOut,
     FunnelOut,
     GrabOut,
+    ImportOut,
     InventoryOut,
     KpiOut,
     LeadIn,
@@ -250,6 +251,26 @@ def receivables(request: HttpRequest, project_id: UUID):  # type: ignore[no-unty
 def ready_for_handover(request: HttpRequest, project_id: UUID):  # type: ignore[no-untyped-def]
     """Signed and paid as the project requires, not yet delivered: what the handover picks up."""
     return selectors.ready_for_handover_list(actor=request.user, project_id=project_id, now=timezone.now())
+
+
+@router.post("/crm/projects/{project_id}/import", auth=staff_auth, response={200: ImportOut, **ERRORS},
+             summary="Import customers from CSV / XLSX (managers)")
+def customers_import(request: HttpRequest, project_id: UUID, file: File[UploadedFile],  # type: ignore[no-untyped-def]
+                     dry_run: Form[bool] = False):
+    """Multipart: `file` (.csv UTF-8/GBK or .xlsx) with columns `name` 姓名, `phone` 手机号, optional
+    `id_number` 身份证号, `consultant` 置业顾问 (username), `note` 备注, `consent` 同意联系. All rows or none:
+    422 `import_invalid` with `details.errors = [{row, column, field, reason}]`. Each row is a lead of channel
+    `import`, matched like any other; a named consultant gets a customer nobody holds, with a fresh clock."""
+    from django.conf import settings
+
+    from backend.core.errors import PayloadTooLarge
+    from backend.crm.imports import customers_import as run
+
+    if file.size is not None and file.size > settings.MAX_REQUEST_BYTES:
+        raise PayloadTooLarge(details={"max_bytes": settings.MAX_REQUEST_BYTES})
+    result = run(actor=request.user, project_id=project_id, filename=file.name or "", content=file.read(),
+                 dry_run=dry_run, now=timezone.now())
+    return {"rows": result.rows, "created": result.created, "matched": result.matched, "dry_run": result.dry_run}
 
 
 @router.get("/crm/buildings/{building_id}/inventory", auth=staff_auth, response={200: InventoryOut, **ERRORS},

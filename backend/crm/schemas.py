@@ -266,5 +266,12 @@ class InventoryOut(Schema):
     units: list[InventoryUnitOut]
 
 
+class ImportOut(Schema):
+    rows: int
+    created: int
+    matched: int = Field(description="Rows that matched an existing customer (a source added).")
+    dry_run: bool
+
+
 class ProjectScopeQuery(EdgeSchema):
     project_id: UUID | None = None

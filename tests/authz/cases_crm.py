@@ -180,6 +180,13 @@ def _project(path: str) -> Any:
     return make
 
 
+def _import() -> Scenario:
+    a, b = _two()
+    call = Call(f"/api/v1/crm/projects/{a.project.id}/import",
+                files={"file": ("c.csv", "姓名,手机号\n张三,13900000071\n".encode(), "text/csv")})
+    return Scenario(call, allowed=a.manager, wrong_role=_tech(), wrong_object=(b.manager, call))
+
+
 def _inventory() -> Scenario:
     a, b = _two()
     call = Call(f"/api/v1/crm/buildings/{a.building.id}/inventory")
@@ -212,6 +219,7 @@ CASES: list[RouteCase] = [
     RouteCase("GET", "/api/v1/crm/projects/{project_id}/receivables", make=_project("receivables")),
     RouteCase("GET", "/api/v1/crm/projects/{project_id}/ready-for-handover", make=_project("ready-for-handover")),
     RouteCase("GET", "/api/v1/crm/buildings/{building_id}/inventory", make=_inventory),
+    RouteCase("POST", "/api/v1/crm/projects/{project_id}/import", make=_import),
 ]
 
 # --- pages ----------------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def _matches(project_id: Any, phone: str, id_hash: str) -> list[Customer]:
 
 def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: str, consent: bool,
                 id_number: str = "", partner_id: int | None = None, note: str = "", expected_amount_fen: int = 0,
-                now: datetime, dispatch: bool = True) -> LeadResult:
+                now: datetime, dispatch: bool = True, id_number_hash: str = "") -> LeadResult:
     """A lead from any source. Matched on the normalised phone and the ID number's keyed hash: a match gets
     this source added (the clock untouched); a lead naming two customers merges the younger into the older
     (recorded, undoable). A new customer: a walk-in is held by the consultant who logs it (a fresh clock),
@@ -84,7 +84,8 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
     if channel not in Channel.values:
         raise _field_error("channel", _("Unknown channel."))
     phone_e164 = normalize_phone(phone)
-    id_hash = hash_id_number(id_number) if (id_number or "").strip() else ""
+    # ``id_number_hash``: a caller that validated and hashed the number already (the import).
+    id_hash = hash_id_number(id_number) if (id_number or "").strip() else id_number_hash
     partner = None
     if partner_id is not None:
         partner = ChannelPartner.objects.filter(id=partner_id, project=project).first()
