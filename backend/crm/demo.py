@@ -121,3 +121,15 @@ def seed_crm(*, now: datetime) -> int:
         services.alerts_due(now=now)
         services.warn_due(now=now)
     return created
+
+
+def seed_codes(*, now: datetime) -> None:
+    """A marketing code per demo campaign (idempotent)."""
+    from backend.crm.models import MarketingCode
+
+    project = sales_project()
+    sales = User.objects.filter(username="sales").first()
+    if project is None:
+        return
+    MarketingCode.objects.get_or_create(token="demo-open-day", defaults={
+        "project": project, "campaign": "开盘看房团", "consultant": sales, "cost_fen": 2_000_000, "created_at": now})

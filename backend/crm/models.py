@@ -102,6 +102,42 @@ class ChannelPartner(models.Model):
         return self.name
 
 
+class MarketingCode(models.Model):
+    """A marketing QR code (营销二维码) bound to a partner, a consultant or a campaign: every scan is logged
+    and a lead left through it carries that attribution."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="crm_codes", verbose_name=_("project"))
+    token = models.CharField(_("token"), max_length=40, unique=True)
+    campaign = models.CharField(_("campaign"), max_length=100)
+    partner = models.ForeignKey(ChannelPartner, null=True, blank=True, on_delete=models.PROTECT, related_name="codes")
+    consultant = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="crm_codes")
+    cost_fen = models.BigIntegerField(_("campaign cost (fen)"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("marketing QR code")
+        verbose_name_plural = _("marketing QR codes")
+        constraints = [models.CheckConstraint(condition=Q(cost_fen__gte=0), name="crm_code_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return self.campaign
+
+
+class CodeScan(models.Model):
+    """One scan of a marketing code: which code, when, from where (the address's keyed hash, the page)."""
+
+    code = models.ForeignKey(MarketingCode, on_delete=models.CASCADE, related_name="scans")
+    at = models.DateTimeField()
+    ip_hash = models.CharField(max_length=64)
+    place = models.CharField(max_length=100, blank=True, default="")  # ?at= printed on the poster: "售楼处", "地铁站"
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "at"], name="crm_scan_code_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 class Customer(models.Model):
     """One person interested in one project: every lead with the same phone or ID number lands here."""
 
@@ -169,6 +205,8 @@ class CustomerSource(models.Model):
     partner = models.ForeignKey(ChannelPartner, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="reports", verbose_name=_("channel partner"))
     reported_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    code = models.ForeignKey(MarketingCode, null=True, blank=True, on_delete=models.PROTECT, related_name="leads",
+                             verbose_name=_("marketing QR code"))
     name = models.CharField(_("name given"), max_length=100)
     phone = models.CharField(_("phone given (E.164)"), max_length=20)
     consent = models.BooleanField(_("consent to be contacted"), default=False)

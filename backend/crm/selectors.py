@@ -361,3 +361,18 @@ def available_units(*, actor: Any, project_id: Any) -> list[UnitSale]:
     return list(UnitSale.objects.filter(unit__building__project_id=project_id,
                                         status__in=[UnitSaleStatus.AVAILABLE, UnitSaleStatus.RESERVED])
                 .select_related("unit__building").order_by("unit__building__code", "unit__floor", "unit__number")[:300])
+
+
+def campaigns(*, actor: Any, project_id: Any) -> list[dict[str, Any]]:
+    """Per marketing code: scans, leads, signings and the cost per signing (fen)."""
+    from backend.crm.models import MarketingCode
+
+    ensure_crm(actor)
+    access_project(actor, project_id)
+    rows = (MarketingCode.objects.filter(project_id=project_id)
+            .annotate(n_scans=Count("scans", distinct=True), n_leads=Count("leads__customer", distinct=True),
+                      n_signed=Count("leads__customer", filter=Q(leads__customer__stage=Stage.SIGNED), distinct=True))
+            .order_by("campaign"))
+    return [{"id": c.id, "campaign": c.campaign, "token": c.token, "scans": c.n_scans, "leads": c.n_leads,
+             "signings": c.n_signed, "cost_fen": c.cost_fen,
+             "cost_per_signing_fen": c.cost_fen // c.n_signed if c.n_signed else None} for c in rows]

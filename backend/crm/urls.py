@@ -21,4 +21,5 @@ urlpatterns = [
     path("payments", views.payments, name="payments"),
     path("payment-lines/<int:line_id>/pay", views.payment_pay, name="payment_pay"),
     path("handover", views.handover, name="handover"),
+    path("m/<str:token>", views.code_page, name="code"),
 ]

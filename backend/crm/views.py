@@ -219,6 +219,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     if project is not None:
         context["funnel"] = selectors.funnel(actor=request.user, project_id=project.id, now=now)
         context["kpi"] = selectors.first_response_kpi(actor=request.user, project_id=project.id, now=now)
+        context["campaigns"] = selectors.campaigns(actor=request.user, project_id=project.id)
         context["chart"] = {
             "stages": [s["label"] for s in context["funnel"]["stages"]],
             "reached": [s["reached"] for s in context["funnel"]["stages"]],
@@ -284,3 +285,34 @@ def handover(request: StaffRequest) -> HttpResponse:
 
 
 __all__ = ["Seat"]
+
+
+# --- the public page behind a marketing QR code --------------------------------------------------------
+
+def code_page(request: Any, token: str) -> HttpResponse:
+    """GET logs the scan and shows a short form; POST leaves a lead (rate limited per address)."""
+    import hashlib
+
+    from django.conf import settings as dj_settings
+
+    from backend.core.errors import AppError
+    from backend.core.ratelimit import client_ip, rate_limit_hit
+
+    now = timezone.now()
+    ip = client_ip(request)
+    ip_hash = hashlib.sha256(f"{dj_settings.ID_HASH_KEY}:{ip}".encode()).hexdigest()
+    try:
+        if request.method == "POST":
+            rate_limit_hit(name="crm_qr_lead", identifiers=[f"ip:{ip}"])
+            services.code_lead_create(token=token, name=request.POST.get("name", ""),
+                                      phone=request.POST.get("phone", ""), consent=request.POST.get("consent") == "on",
+                                      now=now)
+            return render(request, "crm/code.html", {"done": True})
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        code = services.code_scan(token=token, ip_hash=ip_hash, place=request.GET.get("at", ""), now=now)
+        return render(request, "crm/code.html", {"code": code})
+    except AppError as error:
+        errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
+        return render(request, "crm/code.html", {"error": str(error.message), "errors": errors},
+                      status=error.status)

@@ -315,6 +315,9 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "crm/payments", make=_page_project("payments")),
     PageCase("POST", "crm/payment-lines/<int:line_id>/pay", make=_page_pay),
     PageCase("GET", "crm/handover", make=_page_project("handover")),
+    PageCase("GET", "crm/m/<str:token>",
+             public_reason="the page behind a marketing QR code on a poster: a visitor leaves a name and a phone "
+                           "(consent required), rate limited per address; it shows only the project and campaign"),
 ]
 
 __all__ = ["CASES", "PAGE_CASES"]

@@ -226,6 +226,8 @@ RATE_LIMITS = {
     # Every code the portal sends in an hour, whoever asks: a budget against SMS pumping (alerts once).
     "otp_send_global": (env.OTP_SEND_BUDGET_PER_HOUR, 3600),
     "portal_write": (60, 3600),
+    # A lead left through a marketing QR code of the sales CRM, per address.
+    "crm_qr_lead": (10, 3600),
     # Text messages to an owner about quotes on one order (replies are coalesced per 30 minutes instead).
     "owner_quote_sms": (3, 86400),
     "portal_read": (300, 60),

@@ -2,6 +2,8 @@
 
 from backend.crm.services.customers import (
     LeadResult,
+    code_lead_create,
+    code_scan,
     customer_merge,
     follow_up_log,
     lead_create,
@@ -31,7 +33,7 @@ from backend.crm.services.sales import (
 )
 
 __all__ = [
-    "LeadResult", "alerts_due", "contract_create", "contract_discount_decide", "contract_revise", "contract_sign",
+    "LeadResult", "alerts_due", "code_lead_create", "code_scan", "contract_create", "contract_discount_decide", "contract_revise", "contract_sign",
     "customer_claim", "customer_merge", "customer_release", "customers_transfer", "dispatch_lead",
     "follow_up_log", "grab_fallback_due", "lead_create", "lead_decline", "lead_grab", "merge_undo",
     "overdue_reminders_due", "payment_record", "recycle_due", "reservation_release", "reservations_expire",

@@ -105,7 +105,7 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
 
 def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_hash: str, channel: str,
                          consent: bool, partner: ChannelPartner | None, note: str, expected_amount_fen: int,
-                         now: datetime, dispatch: bool) -> LeadResult:
+                         now: datetime, dispatch: bool, code: Any = None) -> LeadResult:
     matches = _matches(project.id, phone, id_hash)
     merged: list[str] = []
     created = not matches
@@ -124,7 +124,7 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
             customer.id_number_hash = id_hash
             customer.save(update_fields=["id_number_hash"])
     source = CustomerSource(customer=customer, channel=channel, partner=partner, reported_by=actor, name=name,
-                            phone=phone, consent=consent, note=note, created_at=now)
+                            phone=phone, consent=consent, note=note, created_at=now, code=code)
     dispute = None
     if partner is not None:
         holder = CustomerSource.objects.filter(customer=customer, partner__isnull=False,
@@ -286,3 +286,45 @@ def stage_change(*, actor: Any, customer_id: Any, to: str, reason: str = "", now
             raise PermissionDenied(code="not_holder")
         transition(customer, to=to, actor=actor, now=now, reason=reason)
         return customer
+
+
+# --- marketing QR codes (public: a visitor's phone, no account) -----------------------------------------
+
+def _code(token: str) -> Any:
+    from backend.crm.models import MarketingCode
+
+    code = MarketingCode.objects.select_related("project", "partner", "consultant").filter(
+        token=(token or "")[:40]).first()
+    if code is None:
+        raise NotFound(details={"object": "code"})
+    return code
+
+
+def code_scan(*, token: str, ip_hash: str, place: str, now: datetime) -> Any:
+    """Logs one scan (which code, when, where printed) and returns the code."""
+    from backend.crm.models import CodeScan
+
+    code = _code(token)
+    CodeScan.objects.create(code=code, at=now, ip_hash=ip_hash[:64], place=(place or "")[:100])
+    return code
+
+
+def code_lead_create(*, token: str, name: str, phone: str, consent: bool, now: datetime) -> LeadResult:
+    """A visitor leaves their name and number on the code's page: a lead of channel ``qr`` carrying the code's
+    attribution (its partner; its consultant holds a new customer, otherwise lead dispatch runs)."""
+    code = _code(token)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise _field_error("name", _("Give the customer's name (at most 100 characters)."))
+    if not consent:
+        raise _field_error("consent", _("Please agree to be contacted."))
+    phone_e164 = normalize_phone(phone)
+    with transaction.atomic():
+        result = _lead_in_transaction(actor=None, project=code.project, name=name, phone=phone_e164, id_hash="",
+                                      channel=Channel.QR, consent=True, partner=code.partner, note=code.campaign[:300],
+                                      expected_amount_fen=0, now=now, dispatch=code.consultant_id is None, code=code)
+        if result.created and code.consultant_id is not None:
+            customer = Customer.objects.select_for_update().get(id=result.customer.id)
+            hold(customer, pool_settings(code.project_id), consultant_id=code.consultant_id, kind=ClaimKind.DISPATCH,
+                 actor=None, now=now, params={"why": "marketing_code", "code": code.id})
+        return result
