@@ -54,6 +54,8 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
         items += [("crm:mine", "crm_mine"), ("crm:pool", "crm_pool"), ("crm:grabs", "crm_grabs"),
                   ("crm:inventory", "crm_inventory")]
     if has_role(user, *CRM_ROLES):
+        if user.crm_seats.filter(is_manager=True).exists():
+            items.append(("crm:team", "crm_team"))
         items += [("crm:approvals", "crm_approvals"), ("crm:dashboard", "crm_dashboard"),
                   ("crm:payments", "crm_payments")]
     if has_role(user, *CRM_ROLES, Role.HANDOVER_OFFICER):

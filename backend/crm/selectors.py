@@ -376,3 +376,41 @@ def campaigns(*, actor: Any, project_id: Any) -> list[dict[str, Any]]:
     return [{"id": c.id, "campaign": c.campaign, "token": c.token, "scans": c.n_scans, "leads": c.n_leads,
              "signings": c.n_signed, "cost_fen": c.cost_fen,
              "cost_per_signing_fen": c.cost_fen // c.n_signed if c.n_signed else None} for c in rows]
+
+
+def team(*, actor: Any, project_id: Any, now: datetime) -> list[dict[str, Any]]:
+    """The sales manager's team: per consultant, customers held, warned (returning soon), red alerts in the
+    last week, follow-ups today (business day) and the 5-minute first-response rate over 30 days."""
+    from backend.core.errors import PermissionDenied
+    from backend.crm.models import FollowUp
+
+    ensure_crm(actor)
+    access_project(actor, project_id)
+    if not is_manager_of(actor, project_id):
+        raise PermissionDenied(details={"required": "sales_manager"})
+    today = business_date(now)
+    seats = list(Seat.objects.filter(project_id=project_id, is_manager=False).select_related("user")
+                 .order_by("team", "user__username"))
+    live = Customer.objects.filter(project_id=project_id, merged_into__isnull=True)
+    held = dict(live.filter(holder__isnull=False).values("holder_id").annotate(n=Count("id"))
+                .values_list("holder_id", "n"))
+    warned = dict(live.filter(holder__isnull=False, warned_at__isnull=False).values("holder_id")
+                  .annotate(n=Count("id")).values_list("holder_id", "n"))
+    start = datetime.combine(today, datetime.min.time(), tzinfo=business_timezone())
+    follow = dict(FollowUp.objects.filter(customer__project_id=project_id, at__gte=start).values("consultant_id")
+                  .annotate(n=Count("id")).values_list("consultant_id", "n"))
+    kpi = {row["key"]: row for row in first_response_kpi(actor=actor, project_id=project_id, now=now)["consultants"]}
+    return [{"user": s.user, "team": s.team, "on_duty": s.on_duty, "held": held.get(s.user_id, 0),
+             "warned": warned.get(s.user_id, 0), "follow_ups_today": follow.get(s.user_id, 0),
+             "first_response": kpi.get(s.user.display_name)} for s in seats]
+
+
+def customers_of_project(*, actor: Any, project_id: Any, now: datetime, limit: int = 300) -> list[dict[str, Any]]:
+    """A manager's view of the project's customers (held and in the pool), for transfers."""
+    from backend.core.errors import PermissionDenied
+
+    ensure_crm(actor)
+    if not is_manager_of(actor, project_id):
+        raise PermissionDenied(details={"required": "sales_manager"})
+    qs = customers_visible_to(actor).filter(project_id=project_id).select_related("project", "holder")
+    return [_row(actor, c, now) for c in qs.order_by(F("recycle_due_at").asc(nulls_last=True), "name")[:limit]]

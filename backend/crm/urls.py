@@ -21,5 +21,7 @@ urlpatterns = [
     path("payments", views.payments, name="payments"),
     path("payment-lines/<int:line_id>/pay", views.payment_pay, name="payment_pay"),
     path("handover", views.handover, name="handover"),
+    path("team", views.team, name="team"),
+    path("team/transfer", views.team_transfer, name="team_transfer"),
     path("m/<str:token>", views.code_page, name="code"),
 ]

@@ -287,6 +287,30 @@ def handover(request: StaffRequest) -> HttpResponse:
 __all__ = ["Seat"]
 
 
+@require_GET
+@console_view(SALES_PAGE)
+def team(request: StaffRequest) -> HttpResponse:
+    project = _project(request)
+    if project is None:
+        raise NotFound(details={"object": "project"})
+    rows = selectors.team(actor=request.user, project_id=project.id, now=timezone.now())
+    customers = selectors.customers_of_project(actor=request.user, project_id=project.id, now=timezone.now())
+    return render(request, "crm/team.html", {"page": "crm_team", "rows": rows, "project": project,
+                                             "projects": _projects(request.user), "customers": customers})
+
+
+@require_POST
+@console_view(SALES_PAGE)
+def team_transfer(request: StaffRequest) -> HttpResponse:
+    """Bulk transfer: the chosen customers to one consultant (the clock restarts for them)."""
+    ids = [_uuid(v, "customer_ids") for v in request.POST.getlist("customer_ids")]
+    moved = services.customers_transfer(actor=request.user, customer_ids=ids,
+                                        to_user_id=_uuid(request.POST.get("to_user_id"), "to_user_id"),
+                                        now=timezone.now())
+    project_id = moved[0].project_id if moved else request.POST.get("project", "")
+    return redirect(f"{reverse('crm:team')}?project={project_id}")
+
+
 # --- the public page behind a marketing QR code --------------------------------------------------------
 
 def code_page(request: Any, token: str) -> HttpResponse:

@@ -289,6 +289,14 @@ def _page_pay() -> PageScenario:
                         hidden=[("another consultant", _c(a.bob), url)], data={"amount_yuan": "1.00"})
 
 
+def _page_transfer() -> PageScenario:
+    a, b = _two()
+    c = _walk_in(a, a.alice)
+    data = {"customer_ids": [str(c.id)], "to_user_id": str(a.bob.id)}
+    return PageScenario(urls=["/crm/team/transfer"], allowed=_c(a.manager), refused=_refused(),
+                        hidden=[("manager of another project", _c(b.manager), "/crm/team/transfer")], data=data)
+
+
 def _page_project(path: str, who: str = "manager") -> Any:
     def make() -> PageScenario:
         a, b = _two()
@@ -315,6 +323,8 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "crm/payments", make=_page_project("payments")),
     PageCase("POST", "crm/payment-lines/<int:line_id>/pay", make=_page_pay),
     PageCase("GET", "crm/handover", make=_page_project("handover")),
+    PageCase("GET", "crm/team", make=_page_project("team")),
+    PageCase("POST", "crm/team/transfer", make=_page_transfer),
     PageCase("GET", "crm/m/<str:token>",
              public_reason="the page behind a marketing QR code on a poster: a visitor leaves a name and a phone "
                            "(consent required), rate limited per address; it shows only the project and campaign"),

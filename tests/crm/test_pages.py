@@ -89,3 +89,16 @@ def test_the_sales_login_lands_on_my_customers():
     o = office()
     response = _client(o.alice).get("/")
     assert response.status_code == 302 and response["Location"] == "/crm/"
+
+
+def test_the_manager_sees_the_team_and_transfers_in_bulk_and_a_consultant_is_refused():
+    o = office()
+    ids = [services.lead_create(actor=o.alice, project_id=o.project.id, name=f"客{i}", phone=f"1390000045{i}",
+                                channel="walk_in", consent=True, now=timezone.now()).customer.id for i in range(2)]
+    manager = _client(o.manager)
+    page = manager.get(f"/crm/team?project={o.project.id}")
+    assert page.status_code == 200 and f'data-consultant="{o.alice.id}"' in page.content.decode()
+    response = manager.post("/crm/team/transfer", {"customer_ids": [str(i) for i in ids], "to_user_id": str(o.bob.id)})
+    assert response.status_code == 302
+    assert Customer.objects.filter(id__in=ids, holder=o.bob).count() == 2
+    assert _client(o.alice).get(f"/crm/team?project={o.project.id}").status_code == 403
