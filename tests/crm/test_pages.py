@@ -102,3 +102,17 @@ def test_the_manager_sees_the_team_and_transfers_in_bulk_and_a_consultant_is_ref
     assert response.status_code == 302
     assert Customer.objects.filter(id__in=ids, holder=o.bob).count() == 2
     assert _client(o.alice).get(f"/crm/team?project={o.project.id}").status_code == 403
+
+
+def test_an_administrator_configures_pool_rules_and_sees_customers_masked_read_only_in_the_admin():
+    from backend.accounts.roles import Role
+    from tests.factories import user_with_roles
+
+    o = office()
+    services.lead_create(actor=o.alice, project_id=o.project.id, name="吴三", phone="13900000033",
+                         channel="walk_in", consent=True, now=timezone.now())
+    boss = _client(user_with_roles(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+    assert boss.get(f"/admin/crm/poolsettings/{o.settings.id}/change/").status_code == 200
+    listing = boss.get("/admin/crm/customer/").content.decode()
+    assert "139****0033" in listing and "13900000033" not in listing
+    assert boss.get("/admin/crm/customer/add/").status_code == 403
