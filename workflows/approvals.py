@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.definition_set import DefinitionSet
 from workflows.errors import ApprovalConfigurationError, ApprovalError
-from workflows.schema import ApprovalGraphBase, ApprovalGraphDef, ApproverSpec
+from workflows.schema import ApprovalGraphBase, ApprovalGraphDef, ApprovalsDoc, ApproverSpec
 from workflows.values import Warranty, require_aware, to_us
 
 StepStatus = Literal["waiting", "active", "approved", "rejected", "cancelled"]
@@ -246,6 +246,32 @@ def start_approval(
     require_aware(now, "now")
     definitions.category(subject.category)
     graph = select_graph(definitions, subject)
+    return open_approval(graph, subject, resolve=resolve, now=now, instance_id=instance_id,
+                         definitions_version=definitions.version)
+
+
+def select_graph_by_amount(doc: ApprovalsDoc, subject: ApprovalSubject) -> ApprovalGraphBase:
+    """The first graph of ``doc`` whose amount range (and projects, when it names any) holds, else its
+    default: for subjects outside the work-order categories (a sales discount)."""
+    for graph in doc.graphs:
+        when = graph.when
+        if when.amount_yuan is not None:
+            if when.amount_yuan.above is not None and not subject.amount_yuan > when.amount_yuan.above:
+                continue
+            if when.amount_yuan.up_to is not None and not subject.amount_yuan <= when.amount_yuan.up_to:
+                continue
+        if when.projects and subject.project not in when.projects:
+            continue
+        return graph
+    return doc.default
+
+
+def open_approval(
+    graph: ApprovalGraphBase, subject: ApprovalSubject, *, resolve: Resolver, now: datetime, instance_id: str,
+    definitions_version: str,
+) -> Transition:
+    """Start an approval on a graph already chosen: approvers resolved once, the first step active."""
+    require_aware(now, "now")
     steps = []
     for index, step in enumerate(graph.steps):
         approvers = _resolve(step.approvers, subject, resolve, index)
@@ -267,7 +293,7 @@ def start_approval(
             on_timeout=step.on_timeout,
         ))
     state = ApprovalState(
-        instance_id=instance_id, definitions_version=definitions.version, graph_code=graph.code,
+        instance_id=instance_id, definitions_version=definitions_version, graph_code=graph.code,
         graph_name=graph.name, subject=subject, status="in_progress", current_step=None, steps=tuple(steps),
         opened_at=now,
     )

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from backend.accounts.api import router as accounts_router
 from backend.core.api import router as core_router
 from backend.core.api_errors import install_error_handlers
+from backend.crm.api import router as crm_router
 from backend.properties.api import router as properties_router
 from backend.workorders.api import router as workorders_router
 from mobile_sync.api import router as sync_router
@@ -24,5 +25,6 @@ api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/", properties_router)
 api.add_router("/", workorders_router)
+api.add_router("/", crm_router)
 api.add_router("/sync", sync_router)
 api.add_router("/sync/uploads", uploads_router)

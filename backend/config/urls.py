@@ -14,6 +14,7 @@ urlpatterns = [
     path("properties/", include("backend.properties.urls")),
     path("console/", include("backend.console.urls")),
     path("analytics/", include("backend.analytics.urls")),
+    path("crm/", include("backend.crm.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
     path("media/<path:name>", media, name="media"),

@@ -18,6 +18,9 @@ APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.FINANCE, Role.ENGINEERING_DIREC
 # Who sees the analytics pages (backend/analytics): the engineering director (every project) and
 # engineering managers (the projects their teams serve).
 ANALYTICS_ROLES = (Role.ENGINEERING_DIRECTOR, Role.ENGINEERING_MANAGER)
+# The sales CRM's pages (backend.crm) share the staff layout: consultants and managers, finance.
+CRM_ROLES = (Role.SALES, Role.FINANCE, Role.ADMINISTRATOR)
+LAYOUT_ROLES = tuple(dict.fromkeys(QUEUE_ROLES + CRM_ROLES + (Role.HANDOVER_OFFICER,)))
 # Who reads a caller's whole phone number; everyone else sees it masked.
 FULL_PHONE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
 
@@ -30,13 +33,20 @@ def is_console_user(user: Any) -> bool:
     return bool(user.is_authenticated) and has_role(user, *QUEUE_ROLES)
 
 
+def is_layout_user(user: Any) -> bool:
+    """Anyone whose pages use the staff layout (the console's or the CRM's)."""
+    return bool(user.is_authenticated) and has_role(user, *LAYOUT_ROLES)
+
+
 def may_see_full_phone(user: Any) -> bool:
     return has_role(user, *FULL_PHONE_ROLES)
 
 
 def nav_for(user: Any) -> list[tuple[str, str]]:
     """(url name, label key) of the pages this user may open, in the order of the navigation."""
-    items = [("console:start", "start"), ("console:queue", "queue")]
+    items: list[tuple[str, str]] = []
+    if has_role(user, *QUEUE_ROLES):
+        items += [("console:start", "start"), ("console:queue", "queue")]
     if has_role(user, *INTAKE_ROLES):
         items.append(("console:intake", "intake"))
     if has_role(user, *BOARD_ROLES):
@@ -45,4 +55,14 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
         items.append(("console:approvals", "approvals"))
     if has_role(user, *ANALYTICS_ROLES):
         items.append(("analytics:hotspots", "analytics"))
+    if has_role(user, Role.SALES):
+        items += [("crm:mine", "crm_mine"), ("crm:pool", "crm_pool"), ("crm:grabs", "crm_grabs"),
+                  ("crm:inventory", "crm_inventory")]
+    if has_role(user, *CRM_ROLES):
+        if user.crm_seats.filter(is_manager=True).exists():
+            items.append(("crm:team", "crm_team"))
+        items += [("crm:approvals", "crm_approvals"), ("crm:dashboard", "crm_dashboard"),
+                  ("crm:payments", "crm_payments")]
+    if has_role(user, *CRM_ROLES, Role.HANDOVER_OFFICER):
+        items.append(("crm:handover", "crm_handover"))
     return items

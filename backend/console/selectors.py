@@ -272,7 +272,12 @@ def bell(*, actor: Any, now: datetime) -> dict[str, Any]:
 
     unread = list(Notification.objects.filter(user=actor, read_at__isnull=True).order_by("-id")[:10])
     waiting = ApprovalPending.objects.filter(user=actor, approval__status="in_progress").count()
-    messages = list(owner_messages(actor=actor, now=now).select_related("order").order_by("-created_at")[:5])
+    from backend.accounts.access import has_role
+    from backend.workorders.access import ORDER_VIEWERS
+
+    # The CRM's users share the layout and its bell, but read no work orders.
+    messages = list(owner_messages(actor=actor, now=now).select_related("order").order_by("-created_at")[:5]) \
+        if has_role(actor, *ORDER_VIEWERS) else []
     return {"unread": unread, "waiting": waiting, "messages": messages,
             "count": len(unread) + waiting + len(messages)}
 

@@ -29,9 +29,11 @@ from backend.console.access import (
     BOARD_ROLES,
     DISPATCH_ROLES,
     INTAKE_ROLES,
+    LAYOUT_ROLES,
     QUEUE_ROLES,
     ensure_console,
     is_console_user,
+    is_layout_user,
 )
 from backend.console.models import SavedFilter
 from backend.core.errors import AppError, Conflict, ValidationFailed
@@ -79,6 +81,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """``/``: office staff land on their console start page; everyone else on the account page."""
     if is_console_user(request.user):
         return redirect("console:start")
+    if is_layout_user(request.user):  # sales, finance-only and handover staff: the CRM's pages
+        return redirect("/crm/")
     return account_views.home(request)
 
 
@@ -442,6 +446,6 @@ def approval_decide(request: StaffRequest, approval_id: uuid.UUID) -> HttpRespon
 
 
 @require_GET
-@console_view()
+@console_view(LAYOUT_ROLES)
 def bell(request: StaffRequest) -> HttpResponse:
     return render(request, "console/_bell.html", {"bell": selectors.bell(actor=request.user, now=timezone.now())})

@@ -1,11 +1,11 @@
 // ECharts for the staff pages: the dispatch board's map draws projects and technicians on their plain
 // coordinates (longitude, latitude), with no online tile service.
 import * as echarts from "echarts/core";
-import { ScatterChart } from "echarts/charts";
+import { ScatterChart, FunnelChart, BarChart } from "echarts/charts";
 import { GridComponent, TooltipComponent, LegendComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([ScatterChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer]);
+echarts.use([ScatterChart, FunnelChart, BarChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer]);
 
 window.anxinMap = function anxinMap(el, data, labels) {
   const chart = echarts.init(el);
@@ -40,10 +40,10 @@ window.anxinMoveTechnician = function anxinMoveTechnician(msg) {
 
 // --- analytics (backend/analytics): bar, Pareto, heatmap and line charts. Every clickable mark opens
 // the drill-down list behind it; the toolbox saves any chart as PNG (rendered locally, no network).
-import { BarChart, HeatmapChart, LineChart } from "echarts/charts";
+import { HeatmapChart, LineChart } from "echarts/charts";
 import { ToolboxComponent, VisualMapComponent, MarkLineComponent } from "echarts/components";
 
-echarts.use([BarChart, HeatmapChart, LineChart, ToolboxComponent, VisualMapComponent, MarkLineComponent]);
+echarts.use([HeatmapChart, LineChart, ToolboxComponent, VisualMapComponent, MarkLineComponent]);
 
 const toolbox = (name) => ({ right: 10, feature: { saveAsImage: { name, pixelRatio: 2, title: "PNG" } } });
 
@@ -114,4 +114,27 @@ window.anxinLines = function anxinLines(el, x, series, labels, onClick) {
     yAxis: { type: "value", name: labels.y || "", max: labels.max },
     series: series.map((s) => ({ name: s.name, type: "line", data: s.data, connectNulls: true, smooth: false })),
   }, onClick ? (p) => onClick(p.dataIndex) : null);
+};
+
+// The CRM dashboard: the funnel (customers who reached each stage) and the weighted forecast per month.
+
+window.anxinFunnel = function anxinFunnel(funnelEl, forecastEl, data) {
+  const funnel = echarts.init(funnelEl);
+  funnel.setOption({
+    animation: false,
+    tooltip: { trigger: "item" },
+    series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", label: { show: true, position: "inside", formatter: "{b}: {c}" },
+      data: data.stages.map((name, i) => ({ name, value: data.reached[i] })) }],
+  });
+  const forecast = echarts.init(forecastEl);
+  forecast.setOption({
+    animation: false,
+    tooltip: { trigger: "axis" },
+    grid: { left: 80, right: 20, top: 20, bottom: 30 },
+    xAxis: { type: "category", data: data.months },
+    yAxis: { type: "value" },
+    series: [{ type: "bar", data: data.forecast_yuan, itemStyle: { color: "#0a7c66" } }],
+  });
+  window.addEventListener("resize", () => { funnel.resize(); forecast.resize(); });
+  return { funnel, forecast };
 };

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "backend.notifications",
     "backend.console",
     "backend.analytics",
+    "backend.crm",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
@@ -199,6 +200,9 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": timedelta(seconds=30)},
     "sync-uploads-expire": {"task": "mobile_sync.uploads_expire", "schedule": timedelta(minutes=30)},
     "analytics-refresh": {"task": "analytics.refresh_changed", "schedule": timedelta(seconds=60)},
+    # The CRM's pools recycle continuously (not a nightly batch); grab countdowns end within seconds.
+    "crm-pool-sweep": {"task": "crm.pool_sweep", "schedule": timedelta(seconds=60)},
+    "crm-grab-sweep": {"task": "crm.grab_sweep", "schedule": timedelta(seconds=5)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
@@ -232,6 +236,8 @@ RATE_LIMITS = {
     # Every code the portal sends in an hour, whoever asks: a budget against SMS pumping (alerts once).
     "otp_send_global": (env.OTP_SEND_BUDGET_PER_HOUR, 3600),
     "portal_write": (60, 3600),
+    # A lead left through a marketing QR code of the sales CRM, per address.
+    "crm_qr_lead": (10, 3600),
     # Text messages to an owner about quotes on one order (replies are coalesced per 30 minutes instead).
     "owner_quote_sms": (3, 86400),
     "portal_read": (300, 60),

@@ -45,7 +45,7 @@ COLUMNS: dict[str, list[tuple[str, bool, tuple[str, ...]]]] = {
     kind: [(c.name, c.required, c.aliases) for c in spec.columns] for kind, spec in KINDS.items()
 }
 
-__all__ = ["COLUMNS", "IMPORT_KINDS", "ImportResult", "import_file", "registry_file_import"]
+__all__ = ["COLUMNS", "IMPORT_KINDS", "ImportResult", "bind_columns", "import_file", "parse_rows", "registry_file_import"]
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,8 @@ def _parse_rows(table: Table, columns: tuple[Column, ...], positions: dict[str, 
                            reason=_("This cell is outside the named columns: give its column a header or clear it."))
         rows.append(row)
     return rows
+
+
+# The same column binding and row parsing for other contexts' imports (the CRM's customers).
+bind_columns = _bind_columns
+parse_rows = _parse_rows
