@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "backend.core",
     "backend.accounts",
     "backend.properties",
+    "backend.rulesets",
     "backend.workorders",
     "backend.notifications",
     "backend.console",
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One read of the rule version in force per request: a publish is seen by the next request.
+    "backend.rulesets.middleware.RulesScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

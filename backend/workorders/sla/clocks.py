@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from backend.accounts.models import Team, User
 from backend.core.failpoints import failpoint
-from backend.workorders.definitions import active_definitions
+from backend.workorders.definitions import definitions_for
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.inbox import notify_users
@@ -115,7 +115,9 @@ def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
 
 
 def _schedule(order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> SlaSchedule:
-    return compute_schedule(active_definitions(), _events(history if history is not None else _history(order)), now)
+    # The order's own rules version: a publish does not move the deadlines of open orders unless the
+    # administrator asks for it (which sets the order's version first, backend.rules.services).
+    return compute_schedule(definitions_for(order.definitions_version), _events(history if history is not None else _history(order)), now)
 
 
 def _deadline_row(order: WorkOrder, policy_code: str, clock: TargetClock) -> SlaDeadline:
