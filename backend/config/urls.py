@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("backend.accounts.urls")),
     path("properties/", include("backend.properties.urls")),
+    path("console/rules/", include("backend.rules.urls")),
     path("console/", include("backend.console.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),

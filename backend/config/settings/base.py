@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "backend.workorders",
     "backend.notifications",
     "backend.console",
+    "backend.rules",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
