@@ -3,8 +3,8 @@
 The version in force is the ``RuleVersion`` with the highest number; with none (a database that
 was flushed, or before the first migration ran), the shipped YAML. Each unit of work — a request,
 a Celery task, or any call outside them — reads that number (one indexed query, or none inside a
-``definitions_scope`` that already read it); the loaded set for a number is kept per process, which
-is safe because a published version never changes. A process therefore never needs a restart and
+``definitions_scope`` that already read it); the loaded set is kept per process by its content hash,
+which is safe because the hash is the content (a published version never changes anyway). A process therefore never needs a restart and
 never serves a set that was replaced before its work started.
 """
 
@@ -25,9 +25,8 @@ Pointer = tuple[int, str] | None  # (number, content hash) of the version in for
 _UNSET: Any = object()
 _scope: contextvars.ContextVar[Any] = contextvars.ContextVar("rules_scope", default=_UNSET)
 
-_CACHE_SIZE = 8
+_CACHE_SIZE = 16
 _lock = threading.Lock()
-_loaded: OrderedDict[int, DefinitionSet] = OrderedDict()
 _by_hash: OrderedDict[str, DefinitionSet] = OrderedDict()
 
 
@@ -82,13 +81,15 @@ def _remember(cache: OrderedDict[Any, DefinitionSet], key: Any, value: Definitio
             cache.popitem(last=False)
 
 
-def _load_number(number: int) -> DefinitionSet:
-    found = _loaded.get(number)
+def _load(number: int, content_hash: str) -> DefinitionSet:
+    """The set of version ``number``, cached by its content hash: the same hash is the same content,
+    whatever happened to numbers (a publish rolled back inside this process, a test database)."""
+    found = _by_hash.get(content_hash)
     if found is not None:
         return found
     sources = RuleVersion.objects.values_list("sources", flat=True).get(number=number)
     definitions = load_definitions(sources)
-    _remember(_loaded, number, definitions)
+    _remember(_by_hash, content_hash, definitions)
     _remember(_by_hash, definitions.version, definitions)
     return definitions
 
@@ -98,7 +99,7 @@ def live_definitions() -> DefinitionSet:
     pointer = live_pointer()
     if pointer is None:
         return load_default_definitions()
-    return _load_number(pointer[0])
+    return _load(*pointer)
 
 
 def definitions_of_version(content_hash: str) -> DefinitionSet | None:
@@ -114,7 +115,7 @@ def definitions_of_version(content_hash: str) -> DefinitionSet | None:
         return shipped
     number = (RuleVersion.objects.filter(content_hash=content_hash).order_by("-number")
               .values_list("number", flat=True).first())
-    return _load_number(number) if number is not None else None
+    return _load(number, content_hash) if number is not None else None
 
 
 # --- reads for the editor ------------------------------------------------------------------------
