@@ -166,6 +166,8 @@ def explain_error(error: Mapping[str, Any], document: type[Model], path: Loc) ->
     if message.startswith("expected "):
         expected = message[len("expected "):]
         code = f"expected.{kind}"
+        if expected.startswith("one of ") and not isinstance(value, dict | list):
+            return f"expected {expected}, got {got}", "expected.one_of", {"choices": expected[7:], "got": got}
         if isinstance(value, dict | list):
             return f"expected {expected}", code, {"expected": expected}
         return f"expected {expected}, got {got}", code, {"expected": expected, "got": got}

@@ -47,6 +47,8 @@ _TEXTS: dict[str, Any] = {
     "check.same_calendar": gettext_lazy("expected a calendar other than the within_hours one"),
     "check.team_missing": gettext_lazy("expected a team that exists in the app, got “%(got)s”"),
 }
+_GENERIC_EXPECTED = gettext_lazy("expected %(expected)s, got %(got)s")
+_GENERIC_EXPECTED_SHAPE = gettext_lazy("expected %(expected)s")
 _WHAT = {"calendar": gettext_lazy("calendar"), "team": gettext_lazy("team"), "category": gettext_lazy("category"),
          "rule": gettext_lazy("rule"), "policy": gettext_lazy("policy"), "year": gettext_lazy("year"),
          "approval graph": gettext_lazy("approval graph"), "alert level": gettext_lazy("alert level")}
@@ -54,7 +56,10 @@ _WHAT = {"calendar": gettext_lazy("calendar"), "team": gettext_lazy("team"), "ca
 
 def problem_message(problem: Mapping[str, Any]) -> str:
     """One problem's sentence in the active language."""
-    text = _TEXTS.get(str(problem.get("code", "")))
+    code = str(problem.get("code", ""))
+    text = _TEXTS.get(code)
+    if text is None and code.startswith("expected.") and "expected" in (problem.get("params") or {}):
+        text = _GENERIC_EXPECTED if "got" in problem["params"] else _GENERIC_EXPECTED_SHAPE
     if text is None:
         return str(problem.get("message", ""))
     params = {k: (str(_WHAT.get(v, v)) if k == "what" else v) for k, v in dict(problem.get("params") or {}).items()}

@@ -46,7 +46,8 @@ class OrderDiff:
 
     @property
     def routing_changed(self) -> bool:
-        return bool(self.routing_after) and any(
+        # An order assigned by hand was not routed: nothing to compare with.
+        return bool(self.routing_after and self.routing_before) and any(
             self.routing_before.get(k) != self.routing_after.get(k) for k in ("team", "strategy"))
 
     @property
@@ -172,8 +173,9 @@ def totals_of(diffs: list[OrderDiff]) -> dict[str, Any]:
         "changed": sum(1 for d in diffs if d.changed),
         "errors": sum(1 for d in diffs if d.error),
         "routing_changed": sum(1 for d in diffs if d.routing_changed),
-        "team_changed": sum(1 for d in diffs if d.routing_after
+        "team_changed": sum(1 for d in diffs if d.routing_after and d.routing_before
                             and d.routing_before.get("team") != d.routing_after.get("team")),
+        "not_routed": sum(1 for d in diffs if not d.routing_before),
         "deadlines_moved": sum(len(d.moved_targets) for d in diffs),
         "orders_with_moved_deadlines": sum(1 for d in diffs if d.moved_targets),
         "breached_before": sum(1 for d in diffs if d.breached_before),

@@ -11,7 +11,13 @@ from backend.core.errors import PermissionDenied, ValidationFailed
 from backend.rulesets import selectors
 from backend.rulesets.errors import DefinitionsInvalid, NothingToPublish, StaleDraft
 from backend.rulesets.models import RuleDraft, RuleVersion
-from backend.rulesets.services import draft_discard, draft_save, shipped_sources, version_publish, version_restore
+from backend.rulesets.services import (
+    draft_discard,
+    draft_save,
+    shipped_sources,
+    version_publish,
+    version_restore,
+)
 from backend.workorders.definitions import active_definitions
 from tests.factories import user_with_roles
 from tests.rulesets.helpers import lowered_finance_threshold
