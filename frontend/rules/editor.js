@@ -3,7 +3,7 @@
 // shown as lint marks at their line and in the list under the editor.
 import { EditorView, basicSetup } from "codemirror";
 import { yaml } from "@codemirror/lang-yaml";
-import { linter, lintGutter, forceLinting } from "@codemirror/lint";
+import { lintGutter, setDiagnostics } from "@codemirror/lint";
 
 const root = document.getElementById("rules-editor");
 if (root) {
@@ -38,7 +38,7 @@ if (root) {
       const n = problems.filter((p) => p.file === name).length;
       root.querySelector(`[data-count="${CSS.escape(name)}"]`).textContent = n ? String(n) : "";
     }
-    for (const view of editors.values()) forceLinting(view);
+    for (const [name, view] of editors) view.dispatch(setDiagnostics(view.state, diagnosticsFor(name)(view)));
   }
 
   async function check() {
@@ -79,7 +79,7 @@ if (root) {
       doc: area.value,
       parent: area.parentElement,
       extensions: [
-        basicSetup, yaml(), lintGutter(), linter(diagnosticsFor(name), { delay: 0 }),
+        basicSetup, yaml(), lintGutter(),
         EditorView.updateListener.of((u) => {
           if (!u.docChanged) return;
           area.value = u.state.doc.toString(); // the publish form posts the text as seen
