@@ -10,6 +10,7 @@ the row with ``UPDATE ... WHERE sent_at IS NULL``: one caller wins, whatever the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,7 +109,8 @@ def _clock_state(history: list[SlaClockEvent]) -> tuple[bool, bool, bool]:
     return paused, resolved, responded
 
 
-def engine_events(history: list[SlaClockEvent]) -> list[SlaEvent]:
+def engine_events(history: Sequence[Any]) -> list[SlaEvent]:
+    """The engine's events from clock-event rows (models, or named rows with the same fields)."""
     return [SlaEvent(kind=row.kind, at=row.at, category=row.category_code or None,  # type: ignore[arg-type]
                      priority=row.priority or None, reason=row.reason or None)  # type: ignore[arg-type]
             for row in history]
