@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.workorders.definitions import definitions_for
-from backend.workorders.dispatch.routing import order_facts
+from backend.workorders.dispatch.routing import facts_of
 from backend.workorders.models import ApprovalInstance, SlaClockEvent, SlaDeadline, WorkOrder
 from backend.workorders.sla.clocks import engine_events
 from workflows.approvals import ApprovalSubject, select_graph
@@ -107,19 +107,17 @@ ORDER_FIELDS = ("id", "number", "created_at", "category_code", "priority", "desc
                 "project__latitude", "project__longitude", "building__code")
 
 
-def window_orders(*, since: datetime, until: datetime) -> list[WorkOrder]:
-    """The orders created in the window, with only what routing, the diff and the page read."""
-    return list(WorkOrder.objects.filter(created_at__gte=since, created_at__lt=until)
-                .select_related("project", "building").only(*ORDER_FIELDS).order_by("created_at", "id"))
+def window_orders(*, since: datetime, until: datetime) -> list[Any]:
+    """The orders created in the window as named rows of what routing, the diff and the page read."""
+    return list(WorkOrder.objects.filter(created_at__gte=since, created_at__lt=until).order_by("created_at", "id")
+                .values_list(*ORDER_FIELDS, named=True))
 
 
-def simulate(*, definitions: DefinitionSet, days: int, now: datetime,
-             orders: list[WorkOrder] | None = None) -> Simulation:
-    """Replays the window's orders through ``definitions``. ``orders`` may be given (the bench
-    passes them in memory); otherwise they are read."""
+def simulate(*, definitions: DefinitionSet, days: int, now: datetime) -> Simulation:
+    """Replays the window's orders through ``definitions``."""
     days = max(1, min(int(days), MAX_DAYS))
     since = now - timedelta(days=days)
-    rows = orders if orders is not None else window_orders(since=since, until=now)
+    rows = window_orders(since=since, until=now)
     ids = [o.id for o in rows]
     window = {"order__created_at__gte": since, "order__created_at__lt": now}
     # Named rows rather than model instances: the replay reads five fields of tens of thousands of rows.
@@ -135,7 +133,7 @@ def simulate(*, definitions: DefinitionSet, days: int, now: datetime,
                       totals=totals_of(diffs))
 
 
-def replay_order(*, definitions: DefinitionSet, order: WorkOrder, events: list[Any],
+def replay_order(*, definitions: DefinitionSet, order: Any, events: list[Any],
                  deadlines: list[Any], approvals: list[ApprovalInstance], now: datetime,
                  version_of: Callable[[str], DefinitionSet] = definitions_for) -> OrderDiff:
     explanation = order.routing_explanation or {}
@@ -147,7 +145,12 @@ def replay_order(*, definitions: DefinitionSet, order: WorkOrder, events: list[A
                      category=order.category_code, priority=order.priority, routing_before=before_routing,
                      routing_after={}, sla_before=current, sla_after={})
     try:
-        match = match_rule(definitions, order_facts(order), order.created_at)
+        facts = facts_of(category_code=order.category_code, priority=order.priority,
+                         description=order.description, project_code=order.project__code,
+                         building_code=order.building__code, channel=order.channel,
+                         warranty_verdict=order.warranty_verdict, latitude=order.project__latitude,
+                         longitude=order.project__longitude)
+        match = match_rule(definitions, facts, order.created_at)
         diff.routing_after = {"rule": match.rule.code, "team": match.rule.team, "strategy": match.rule.strategy}
         if events:
             schedule = compute_schedule(definitions, engine_events(events), now)
@@ -156,7 +159,7 @@ def replay_order(*, definitions: DefinitionSet, order: WorkOrder, events: list[A
         for instance in approvals:
             subject = ApprovalSubject(subject_id=str(order.id), amount_yuan=instance.amount_yuan,
                                       category=order.category_code, warranty=order.warranty_verdict,  # type: ignore[arg-type]
-                                      project=order.project.code, requester=str(instance.requester_id))
+                                      project=order.project__code, requester=str(instance.requester_id))
             after = select_graph(definitions, subject)
             ran_with = version_of(str((instance.state or {}).get("definitions_version") or order.definitions_version))
             before = _graph_by_code(ran_with, instance.graph_code)
