@@ -10,8 +10,8 @@ from celery.signals import task_postrun, task_prerun
 
 from backend.accounts.roles import Role
 from backend.config import celery as celery_config
-from backend.rulesets.selectors import live_pointer
 from backend.rulesets.models import RuleVersion
+from backend.rulesets.selectors import live_pointer
 from tests.factories import user_with_roles
 from tests.rulesets.helpers import lowered_finance_threshold
 from workflows.loader import load_definitions
