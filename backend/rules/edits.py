@@ -128,6 +128,11 @@ def routing_rules(text: str) -> list[dict[str, Any]]:
     return rules
 
 
+def team_codes(text: str) -> list[str]:
+    """The teams a draft's teams.yaml defines (the routing form offers these)."""
+    return sorted(str(t["code"]) for t in _load(text).get("teams") or [] if t.get("code"))
+
+
 def routing_rule_set(text: str, *, rule: str, team: str, categories: list[str]) -> str:
     data = _load(text)
     for candidate in data.get("rules") or []:

@@ -142,8 +142,15 @@ def draft(request: StaffRequest, draft_id: int) -> HttpResponse:
         "policies": _safe(edits.sla_policies, sources["sla.yaml"]),
         "rules": _safe(edits.routing_rules, sources["routing.yaml"]),
         "calendars": _safe(edits.calendar_codes, sources["calendars.yaml"]),
-        "teams": sorted(rulesets.live_definitions().team_codes),
+        "teams": _safe_codes(sources["teams.yaml"]),
         "next_year": business_date(timezone.now()).year + 1, "days": DEFAULT_DAYS})
+
+
+def _safe_codes(text: str) -> list[str]:
+    try:
+        return edits.team_codes(text)
+    except (AppError, KeyError, TypeError, AttributeError):
+        return []
 
 
 def _safe(read: Callable[[str], list[dict[str, Any]]], text: str) -> list[dict[str, Any]]:

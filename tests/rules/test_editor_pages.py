@@ -142,3 +142,19 @@ def test_the_editor_page_loads_codemirror_and_lists_the_files(admin_client):
     body = admin_client.get(f"/console/rules/drafts/{draft.id}").content.decode()
     assert "console/build/rules.js" in body
     assert all(f'data-file="{name}"' in body for name in shipped_sources())
+
+
+def test_the_routing_form_gives_basement_leaks_to_the_waterproofing_team(admin_client):
+    draft = draft_save(actor=admin_client.admin, sources=shipped_sources(), title="地下室渗水", now=timezone.now())
+    page = admin_client.get(f"/console/rules/drafts/{draft.id}").content.decode()
+    teams = sorted(load_default_definitions().team_codes)
+    assert all(f"<option>{team}</option>" in page for team in teams)
+    rule = load_default_definitions().routing.rules[0]
+    other = next(team for team in teams if team != rule.team)
+    response = admin_client.post(f"/console/rules/drafts/{draft.id}/forms/routing-rule",
+                                 {"rule": rule.code, "team": other, "categories": "waterproofing, drainage"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    edited = load_definitions(draft.sources).routing.rules[0]
+    assert (edited.code, edited.team, tuple(edited.match.categories)) == (rule.code, other,
+                                                                         ("waterproofing", "drainage"))
