@@ -14,6 +14,7 @@ export default defineConfig({
       input: {
         console: resolve("frontend/console/main.js"),
         charts: resolve("frontend/console/charts.js"),
+        rules: resolve("frontend/rules/editor.js"),
       },
       output: {
         entryFileNames: "[name].js",

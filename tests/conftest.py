@@ -16,7 +16,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # The tests that start real processes and take most of a run's time: CI runs them once; a quick
 # local loop skips them with -m "not processes".
 PROCESS_HEAVY = ("tests/core/test_celery_processes.py", "tests/notifications/test_worker_end_to_end.py",
-                 "tests/workorders/test_sla_alerts_survive_kill.py", "tests/e2e/test_watermelondb_client.py")
+                 "tests/workorders/test_sla_alerts_survive_kill.py", "tests/e2e/test_watermelondb_client.py",
+                 "tests/rulesets/test_other_process_sees_a_publish.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -35,15 +35,16 @@ class _Report:
         self.locators = locators
         self.problems: list[DefinitionProblem] = []
 
-    def __call__(self, file: str, path: Loc, message: str) -> None:
-        self.problems.append(self.locators[file].problem(path, message))
+    def __call__(self, file: str, path: Loc, message: str, code: str = "definitions.problem", **params: Any) -> None:
+        self.problems.append(self.locators[file].problem(path, message, code=code, params=params))
 
     def unique(self, file: str, items: Iterable[tuple[Loc, str]], what: str) -> None:
         seen: dict[str, Loc] = {}
         for path, code in items:
             if code in seen:
                 first = self.locators[file].line(seen[code])
-                self(file, path, f'expected a unique {what} code, got "{code}" again (first on line {first})')
+                self(file, path, f'expected a unique {what} code, got "{code}" again (first on line {first})',
+                     "check.duplicate_code", what=what, got=code, first_line=first)
             else:
                 seen[code] = path
 
@@ -52,13 +53,15 @@ def _refs(report: _Report, file: str, path: Loc, codes: Iterable[str], known: Co
           where: str) -> None:
     for index, code in enumerate(codes):
         if code not in known:
-            report(file, path + (index,), f'expected a {what} defined in {where}, got "{code}"')
+            report(file, path + (index,), f'expected a {what} defined in {where}, got "{code}"',
+                   "check.unknown_reference", what=what, where=where, got=code)
 
 
 def _ref(report: _Report, file: str, path: Loc, code: str | None, known: Collection[str] | None, what: str,
          where: str) -> None:
     if code is not None and known is not None and code not in known:
-        report(file, path, f'expected a {what} defined in {where}, got "{code}"')
+        report(file, path, f'expected a {what} defined in {where}, got "{code}"',
+               "check.unknown_reference", what=what, where=where, got=code)
 
 
 def _category_items(categories: tuple[CategoryDef, ...], path: Loc) -> Iterable[tuple[Loc, str]]:
@@ -78,10 +81,12 @@ def _check_calendar(report: _Report, index: int, calendar: CalendarDef) -> None:
     if calendar.always_open:
         for field in ("hours", "makeup_day_hours", "closures", "openings"):
             if getattr(calendar, field):
-                report(file, base + (field,), f"expected no {field} on a calendar that is always_open")
+                report(file, base + (field,), f"expected no {field} on a calendar that is always_open",
+                       "check.always_open_extra", field=field)
         return
     if not any(calendar.weekly_hours().values()):
-        report(file, base + ("hours",), "expected working hours on at least one weekday (or always_open: true)")
+        report(file, base + ("hours",), "expected working hours on at least one weekday (or always_open: true)",
+               "check.no_hours")
     closed: dict[date, int] = {}
     for position, day in _days_of(calendar.closures):
         closed.setdefault(day, position)
@@ -89,10 +94,12 @@ def _check_calendar(report: _Report, index: int, calendar: CalendarDef) -> None:
     for position, day in _days_of(calendar.openings):
         if day in closed:
             report(file, base + ("openings", position),
-                   f"expected each date either closed or opened, but {day} is also in closures[{closed[day]}]")
+                   f"expected each date either closed or opened, but {day} is also in closures[{closed[day]}]",
+                   "check.closed_and_opened", day=day.isoformat(), other=f"closures[{closed[day]}]")
         elif day in opened and opened[day] != position:
             report(file, base + ("openings", position),
-                   f"expected each date opened once, but {day} is also in openings[{opened[day]}]")
+                   f"expected each date opened once, but {day} is also in openings[{opened[day]}]",
+                   "check.date_twice", day=day.isoformat(), other=f"openings[{opened[day]}]")
         opened.setdefault(day, position)
 
 
@@ -106,12 +113,24 @@ def _check_calendars(report: _Report, doc: CalendarsDoc) -> None:
     for index, year_def in enumerate(doc.official_days):
         kinds: dict[date, str] = {}
         for kind in ("holidays", "workdays"):
+            first_of: dict[date, int] = {}
             for position, day in _days_of(getattr(year_def, kind)):
                 path = ("official_days", index, kind, position)
                 if day.year != year_def.year:
-                    report(file, path, f"expected dates in {year_def.year}, got {day}")
+                    report(file, path, f"expected dates in {year_def.year}, got {day}", "check.wrong_year",
+                           year=year_def.year, day=day.isoformat())
                 elif kinds.get(day, kind) != kind:
-                    report(file, path, f"expected {day} to be either a holiday or a working day, not both")
+                    report(file, path, f"expected {day} to be either a holiday or a working day, not both",
+                           "check.holiday_and_workday", day=day.isoformat())
+                elif first_of.get(day, position) != position:
+                    report(file, path, f"expected each date once, but {day} is also in {kind}[{first_of[day]}]",
+                           "check.date_twice", day=day.isoformat(), other=f"{kind}[{first_of[day]}]")
+                elif kind == "workdays" and day.weekday() < 5:
+                    # 调休: a make-up working day is a weekend day the State Council makes a working one.
+                    report(file, path, f"expected a make-up working day on a Saturday or Sunday, got {day} "
+                                       f"(a {day.strftime('%A')})", "check.workday_not_weekend",
+                           day=day.isoformat(), weekday=day.weekday())
+                first_of.setdefault(day, position)
                 kinds[day] = kind
 
 
@@ -119,12 +138,14 @@ def _check_target(report: _Report, path: Loc, target: RouteTarget, known: dict[s
     file = "routing.yaml"
     _ref(report, file, path + ("team",), target.team, known["teams"], "team", "teams.yaml")
     if target.strategy == "nearest" and target.fallback == "nearest":
-        report(file, path + ("fallback",), 'expected a fallback other than "nearest" for a nearest rule')
+        report(file, path + ("fallback",), 'expected a fallback other than "nearest" for a nearest rule',
+               "check.nearest_fallback")
     if target.grab_countdown is not None and target.strategy != "grab":
-        report(file, path + ("grab_countdown",), 'expected grab_countdown only with strategy "grab"')
+        report(file, path + ("grab_countdown",), 'expected grab_countdown only with strategy "grab"',
+               "check.grab_countdown")
     if target.max_distance_km is not None and "nearest" not in (target.strategy, target.fallback):
         report(file, path + ("max_distance_km",), 'expected max_distance_km only when the strategy or fallback '
-                                                  'is "nearest"')
+                                                  'is "nearest"', "check.max_distance")
 
 
 def _check_routing(report: _Report, doc: RoutingDoc, known: dict[str, Collection[str] | None]) -> None:
@@ -141,7 +162,8 @@ def _check_routing(report: _Report, doc: RoutingDoc, known: dict[str, Collection
             _ref(report, file, path + ("match", field), getattr(rule.match, field), known["calendars"],
                  "calendar", "calendars.yaml")
         if rule.match.within_hours is not None and rule.match.within_hours == rule.match.outside_hours:
-            report(file, path + ("match", "outside_hours"), "expected a calendar other than the within_hours one")
+            report(file, path + ("match", "outside_hours"), "expected a calendar other than the within_hours one",
+                   "check.same_calendar")
         _check_target(report, path, rule, known)
     _check_target(report, ("default",), doc.default, known)
 
@@ -196,7 +218,8 @@ def run_checks(
             for index, team in enumerate(teams.teams):
                 if team.code not in team_codes:
                     report("teams.yaml", ("teams", index, "code"),
-                           f'expected a team that exists in the app, got "{team.code}"')
+                           f'expected a team that exists in the app, got "{team.code}"', "check.team_missing",
+                           got=team.code)
     calendars = documents.get("calendars.yaml")
     if isinstance(calendars, CalendarsDoc):
         _check_calendars(report, calendars)

@@ -6,7 +6,7 @@ Every error carries a stable ``code`` (the Django side translates by code), an E
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -34,13 +34,18 @@ class DefinitionProblem:
     line: int | None
     path: str
     message: str
+    # A stable code and its parameters, so that an application can say the same thing in its reader's
+    # language (``message`` is the English sentence). Parameters are plain JSON values.
+    code: str = "definitions.problem"
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}
+        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message,
+                "code": self.code, "params": dict(self.params)}
 
 
 class DefinitionError(WorkflowError):

@@ -67,7 +67,8 @@ class Locator:
                 if key in seen:
                     self.problems.append(self.problem(
                         path + (key,), f"duplicate key {key!r} (first written on line {seen[key]}); "
-                                       "expected each key once", line=line))
+                                       "expected each key once", line=line,
+                        code="yaml.duplicate_key", params={"key": key, "first_line": seen[key]}))
                     continue
                 seen[key] = line
                 self.lines[path + (key,)] = line
@@ -84,8 +85,10 @@ class Locator:
                 return found
         return 1
 
-    def problem(self, path: Loc, message: str, *, line: int | None = None) -> DefinitionProblem:
-        return DefinitionProblem(self.file, line if line is not None else self.line(path), format_path(path), message)
+    def problem(self, path: Loc, message: str, *, line: int | None = None, code: str = "definitions.problem",
+                params: dict[str, Any] | None = None) -> DefinitionProblem:
+        return DefinitionProblem(self.file, line if line is not None else self.line(path), format_path(path), message,
+                                 code, dict(params or {}))
 
 
 # --- turning pydantic errors into sentences ---------------------------------------------------------
@@ -143,35 +146,62 @@ _PLAIN_EXPECTATIONS = {
 
 
 def describe_error(error: Mapping[str, Any], document: type[Model], path: Loc) -> str:
+    return explain_error(error, document, path)[0]
+
+
+def explain_error(error: Mapping[str, Any], document: type[Model], path: Loc) -> tuple[str, str, dict[str, Any]]:
+    """(English sentence, code, params) for one pydantic error. The code names what was expected
+    (``expected.whole_number``, ``expected.one_of`` …) and ``params`` hold ``got`` and the bounds."""
     kind = str(error["type"])
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
     message = str(error["msg"])
+    got = _show(value)
     if kind == "missing":
-        return "expected a value here (required field), got nothing"
+        return "expected a value here (required field), got nothing", "field.required", {}
     if kind == "extra_forbidden":
         allowed = _allowed_fields(document, path[:-1])
         hint = f"; expected one of {', '.join(allowed)}" if allowed else ""
-        return f"unknown field{hint}"
+        return f"unknown field{hint}", "field.unknown", {"allowed": ", ".join(allowed)}
     if message.startswith("expected "):
         expected = message[len("expected "):]
-        return f"expected {expected}" if isinstance(value, dict | list) else f"expected {expected}, got {_show(value)}"
+        code = f"expected.{kind}"
+        if expected.startswith("one of ") and not isinstance(value, dict | list):
+            return f"expected {expected}, got {got}", "expected.one_of", {"choices": expected[7:], "got": got}
+        if isinstance(value, dict | list):
+            return f"expected {expected}", code, {"expected": expected}
+        return f"expected {expected}, got {got}", code, {"expected": expected, "got": got}
+    params: dict[str, Any] = {"got": got}
     if kind == "literal_error":
         choices = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        expected = f"one of {choices}"
+        expected, code = f"one of {choices}", "expected.one_of"
+        params["choices"] = choices
     elif kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         words = {"greater_than": "greater than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}[kind]
         bound = next(iter(ctx.values()), "")
-        expected = f"a number {words} {bound}"
+        expected, code = f"a number {words} {bound}", f"expected.{kind}"
+        params["bound"] = str(bound)
     elif kind == "too_short":
         count = int(ctx.get("min_length", 1))
-        expected = f"at least {count} item{'s' if count != 1 else ''}"
+        expected, code = f"at least {count} item{'s' if count != 1 else ''}", "expected.too_short"
+        params["count"] = count
     elif kind in _PLAIN_EXPECTATIONS:
         expected = _PLAIN_EXPECTATIONS[kind]
+        code = "expected." + _PLAIN_CODES.get(kind, kind)
     else:
         expected = message[0].lower() + message[1:]
-    return f"expected {expected}, got {_show(value)}"
+        code = "expected.other"
+        params["expected"] = expected
+    return f"expected {expected}, got {got}", code, params
+
+
+_PLAIN_CODES = {
+    "int_type": "whole_number", "int_parsing": "whole_number", "int_from_float": "whole_number",
+    "float_type": "number", "float_parsing": "number", "bool_type": "boolean", "bool_parsing": "boolean",
+    "string_type": "text", "tuple_type": "list", "list_type": "list", "dict_type": "mapping",
+    "model_type": "mapping", "model_attributes_type": "mapping",
+}
 
 
 def _validation_problems(exc: ValidationError, document: type[Model], locator: Locator) -> list[DefinitionProblem]:
@@ -180,7 +210,8 @@ def _validation_problems(exc: ValidationError, document: type[Model], locator: L
         if error["type"] == "too_short" and error.get("input"):
             continue  # items failed validation and are reported themselves
         path: Loc = tuple(part for part in error["loc"] if part != "[key]")
-        problems.append(locator.problem(path, describe_error(error, document, path)))
+        message, code, params = explain_error(error, document, path)
+        problems.append(locator.problem(path, message, code=code, params=params))
     return problems
 
 
@@ -203,9 +234,11 @@ def _parse(name: str, text: str) -> tuple[bool, Any, Locator, list[DefinitionPro
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         detail = " ".join(part for part in (exc.context, exc.problem) if part)
-        return False, None, locator, [DefinitionProblem(name, line, "", f"not valid YAML: {detail}")]
+        return False, None, locator, [DefinitionProblem(name, line, "", f"not valid YAML: {detail}", "yaml.syntax",
+                                                        {"detail": detail})]
     except yaml.YAMLError as exc:
-        return False, None, locator, [DefinitionProblem(name, None, "", f"not valid YAML: {exc}")]
+        return False, None, locator, [DefinitionProblem(name, None, "", f"not valid YAML: {exc}", "yaml.syntax",
+                                                        {"detail": str(exc)})]
     finally:
         loader.dispose()
     if node is not None:
@@ -236,12 +269,14 @@ def load_definitions(
     problems: list[DefinitionProblem] = []
     expected = ", ".join(DOCUMENTS)
     for name in sorted(set(texts) - set(DOCUMENTS)):
-        problems.append(DefinitionProblem(name, None, "", f"unknown definition file; expected one of {expected}"))
+        problems.append(DefinitionProblem(name, None, "", f"unknown definition file; expected one of {expected}",
+                                          "file.unknown", {"expected": expected}))
     documents: dict[str, Model] = {}
     locators: dict[str, Locator] = {}
     for name, document in DOCUMENTS.items():
         if name not in texts:
-            problems.append(DefinitionProblem(name, None, "", f"file is missing; a definition set needs {expected}"))
+            problems.append(DefinitionProblem(name, None, "", f"file is missing; a definition set needs {expected}",
+                                              "file.missing", {"expected": expected}))
             continue
         parsed, data, locator, parse_problems = _parse(name, texts[name])
         locators[name] = locator

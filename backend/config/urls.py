@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("backend.accounts.urls")),
     path("properties/", include("backend.properties.urls")),
+    path("console/rules/", include("backend.rules.urls")),
     path("console/", include("backend.console.urls")),
     path("analytics/", include("backend.analytics.urls")),
     path("crm/", include("backend.crm.urls")),

@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.accounts.access import ensure_role, has_role
 from backend.accounts.roles import Role
+from backend.rulesets.services import RULE_READERS
 
 # Office roles that work orders in the browser; technicians (phones) and homeowners have no console.
 QUEUE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR,
@@ -65,4 +66,6 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
                   ("crm:payments", "crm_payments")]
     if has_role(user, *CRM_ROLES, Role.HANDOVER_OFFICER):
         items.append(("crm:handover", "crm_handover"))
+    if has_role(user, *RULE_READERS):
+        items.append(("rules:index", "rules"))
     return items

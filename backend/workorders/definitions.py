@@ -6,14 +6,20 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from backend.rulesets.selectors import definitions_of_version, live_definitions
 from workflows.definition_set import DefinitionSet
-from workflows.loader import load_default_definitions
 
 
 def active_definitions() -> DefinitionSet:
-    """The rule set in force: the shipped defaults (the loader caches them per process). Orders store
-    ``version``. The one place to change when definitions come from the database."""
-    return load_default_definitions()
+    """The rule set in force for work that starts now: the newest published version in the
+    database (the shipped YAML is version 1), read once per request or task (``backend.rulesets``)."""
+    return live_definitions()
+
+
+def definitions_for(version: str) -> DefinitionSet:
+    """The rule set an order was routed and timed with (its ``definitions_version``), so that its
+    clocks keep their rules after a publish; the set in force when that version is unknown."""
+    return definitions_of_version(version) or live_definitions()
 
 
 def to_jsonable(value: Any) -> Any:

@@ -52,7 +52,7 @@ from backend.workorders.records.entries import (
     order_priority_change,
     part_add,
 )
-from backend.workorders.sla.clocks import sla_alert_fire
+from backend.workorders.sla.clocks import sla_alert_fire, sla_rebase
 
 __all__ = [
     "Actor", "IntakeResult", "NotAuthor", "OwnerIdentity", "approval_approve", "approval_delegate", "approval_reject", "approval_stand_in_end", "approval_stand_in_set",
@@ -60,5 +60,5 @@ __all__ = [
     "grab_offer_expire", "labour_add", "order_assign", "order_grab", "order_intake", "order_merge_duplicate", "order_owner_cancel",
     "order_priority_change", "order_rate", "order_reopen", "order_reschedule_request", "order_route",
     "order_transition", "owner_message_add", "paid_service_waive", "part_add", "part_edit", "part_remove", "quote_decide", "quote_send",
-    "sla_alert_fire", "system_actor", "technician_status_update", "timeline_event_add",
+    "sla_alert_fire", "sla_rebase", "system_actor", "technician_status_update", "timeline_event_add",
 ]

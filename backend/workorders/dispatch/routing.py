@@ -98,15 +98,27 @@ def candidates_snapshot(*, team_code: str) -> list[Candidate]:
 
 def order_facts(order: WorkOrder) -> OrderFacts:
     project = order.project
+    return facts_of(category_code=order.category_code, priority=order.priority, description=order.description,
+                    project_code=project.code,
+                    building_code=order.building.code if order.building_id and order.building else None,
+                    channel=order.channel, warranty_verdict=order.warranty_verdict, latitude=project.latitude,
+                    longitude=project.longitude)
+
+
+def facts_of(*, category_code: str, priority: str, description: str, project_code: str | None,
+             building_code: str | None, channel: str, warranty_verdict: str, latitude: Any,
+             longitude: Any) -> OrderFacts:
+    """What routing may look at, from an order's columns (``order_facts`` for a loaded order; the
+    rules simulation passes the same columns read as rows)."""
     return OrderFacts(
-        category=order.category_code,
-        priority=order.priority,  # type: ignore[arg-type]
-        description=order.description,
-        project=project.code,
-        building=order.building.code if order.building_id and order.building else None,
-        channel=ENGINE_CHANNELS.get(order.channel, "staff"),  # type: ignore[arg-type]
-        warranty=order.warranty_verdict,  # type: ignore[arg-type]
-        site=_position(project.latitude, project.longitude),
+        category=category_code,
+        priority=priority,  # type: ignore[arg-type]
+        description=description,
+        project=project_code,
+        building=building_code or None,
+        channel=ENGINE_CHANNELS.get(channel, "staff"),  # type: ignore[arg-type]
+        warranty=warranty_verdict,  # type: ignore[arg-type]
+        site=_position(latitude, longitude),
     )
 
 

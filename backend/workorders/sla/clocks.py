@@ -10,6 +10,7 @@ the row with ``UPDATE ... WHERE sent_at IS NULL``: one caller wins, whatever the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db.models import Q
 
 from backend.accounts.models import Team, User
 from backend.core.failpoints import failpoint
-from backend.workorders.definitions import active_definitions
+from backend.workorders.definitions import definitions_for
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.inbox import notify_users
@@ -108,14 +109,18 @@ def _clock_state(history: list[SlaClockEvent]) -> tuple[bool, bool, bool]:
     return paused, resolved, responded
 
 
-def _events(history: list[SlaClockEvent]) -> list[SlaEvent]:
+def engine_events(history: Sequence[Any]) -> list[SlaEvent]:
+    """The engine's events from clock-event rows (models, or named rows with the same fields)."""
     return [SlaEvent(kind=row.kind, at=row.at, category=row.category_code or None,  # type: ignore[arg-type]
                      priority=row.priority or None, reason=row.reason or None)  # type: ignore[arg-type]
             for row in history]
 
 
 def _schedule(order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None) -> SlaSchedule:
-    return compute_schedule(active_definitions(), _events(history if history is not None else _history(order)), now)
+    # The order's own rules version: a publish does not move the deadlines of open orders unless the
+    # administrator asks for it (which sets the order's version first, backend.rules.services).
+    events = engine_events(history if history is not None else _history(order))
+    return compute_schedule(definitions_for(order.definitions_version), events, now)
 
 
 def _deadline_row(order: WorkOrder, policy_code: str, clock: TargetClock) -> SlaDeadline:
@@ -125,6 +130,9 @@ def _deadline_row(order: WorkOrder, policy_code: str, clock: TargetClock) -> Sla
 def _alert_row(order: WorkOrder, alert: AlertInstant) -> SlaAlert:
     return SlaAlert(order=order, key=alert.key, cycle=alert.cycle, target=alert.target, level=alert.level,
                     notify=alert.notify, due_at=alert.at)
+
+
+DEADLINE_FIELDS = ("policy_code", "duration_seconds", "deadline_at", "met_at", "status")
 
 
 def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
@@ -165,7 +173,25 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
             SlaAlert.objects.filter(id__in=withdrawn, sent_at__isnull=True).update(due_at=None)
 
 
-DEADLINE_FIELDS = ("policy_code", "duration_seconds", "deadline_at", "met_at", "status")
+def sla_rebase(*, order: WorkOrder, version: str, version_number: int, now: datetime) -> list[dict[str, Any]]:
+    """Puts an open order on another rules version (the administrator chose to recompute open
+    orders when publishing it) and recomputes its clocks; each deadline that moves is a line on the
+    order's timeline. The caller holds the order locked. Returns the moves."""
+    before = {(d.cycle, d.target): d.deadline_at for d in SlaDeadline.objects.filter(order=order)}
+    order.definitions_version = version
+    order.save(update_fields=["definitions_version"])
+    sla_recompute(order=order, now=now)
+    moves = []
+    for row in SlaDeadline.objects.filter(order=order).order_by("cycle", "target"):
+        old = before.get((row.cycle, row.target))
+        if old != row.deadline_at:
+            moves.append({"target": row.target, "cycle": row.cycle,
+                          "before": old.isoformat() if old else None,
+                          "after": row.deadline_at.isoformat() if row.deadline_at else None})
+    for move in moves:
+        event_add(order=order, kind=Kind.SLA, label="rules", note=f"{move['target']} deadline moved", now=now,
+                  data={**move, "reason": "rules_published", "version": version_number})
+    return moves
 
 
 def _deadline_values(policy_code: str, clock: TargetClock) -> dict[str, Any]:
