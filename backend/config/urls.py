@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("backend.accounts.urls")),
     path("properties/", include("backend.properties.urls")),
     path("console/", include("backend.console.urls")),
+    path("tech/", include("mobile_sync.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),
     path("media/<path:name>", media, name="media"),
