@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import (
     BigIntegerField,
@@ -195,6 +196,11 @@ def _finish_attachments(rows: list[dict[str, Any]]) -> None:
         a["thumbnail_url"] = storage.url(a["thumbnail_url"]) if a["thumbnail_url"] else None
 
 
+def _finish_orders(rows: list[dict[str, Any]]) -> None:
+    for o in rows:  # SQLite keeps a UUID as 32 hex digits: the API spells it with dashes everywhere
+        o["server_id"] = str(UUID(o["server_id"]))
+
+
 def _units(user: Any, device: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(id__in=_orders(user, device).filter(unit__isnull=False).values("unit_id"))
 
@@ -286,7 +292,7 @@ TABLES: tuple[Table, ...] = (
         (Column("response_due_at", N, optional=True), _deadline("response")),
         (Column("arrival_due_at", N, optional=True), _deadline("arrival")),
         (Column("resolution_due_at", N, optional=True), _deadline("resolution")),
-    ), _orders),
+    ), _orders, _finish_orders),
     Table("work_order_events", (
         (Column("work_order_id", S, indexed=True), "order__sync_id"),
         (Column("from_state", S, optional=True), _blank_null("from_state")),

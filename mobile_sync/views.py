@@ -13,7 +13,9 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils._os import safe_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -29,14 +31,14 @@ def app_dir() -> Path:
 
 
 @require_safe
-def app_file(request: HttpRequest, name: str = "index.html") -> HttpResponse:
+def app_file(request: HttpRequest, name: str = "index.html") -> HttpResponseBase:
     root = app_dir()
     if not (root / "index.html").is_file():
         return HttpResponse(_("The technician app is not built yet: ./run builds it (npm ci, then vite)."),
                             status=503, content_type="text/plain; charset=utf-8")
     try:
         path = Path(safe_join(root, name))
-    except ValueError:  # a path outside the app's folder
+    except (SuspiciousFileOperation, ValueError):  # a path outside the app's folder: a miss like any other
         raise Http404(name) from None
     if not path.is_file():
         raise Http404(name)

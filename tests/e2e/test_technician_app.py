@@ -206,3 +206,50 @@ def test_a_day_offline_loses_nothing_and_doubles_nothing(tech_phone, live_site):
     synced(page)
     assert before == {m.__name__: m.objects.count() for m in (TimelineEvent, Attachment, PartUsage, Comment,
                                                               SyncEvent, UploadSession)}
+
+
+def test_a_photo_upload_cut_mid_way_resumes_from_the_last_chunk(tech_phone, live_site):
+    base, _live = live_site
+    a, _b = two_sides()
+    page = tech_phone.new_page()
+    sign_in(page, base, a.technician.username)
+    page.wait_for_function("document.querySelectorAll('[data-testid=order]').length === 1", timeout=WAIT)
+    synced(page)
+    tech_phone.set_offline(True)
+    open_order(page, a.order.number)
+    for to, shown in (("en_route", "已出发"), ("on_site", "已到场"), ("in_progress", "维修中")):
+        step(page, to, shown)
+    page.set_input_files("[data-testid=photo-before]", photo(7, (1600, 1200)))
+    page.wait_for_selector("[data-testid=photo-row][data-status=queued]", timeout=WAIT)
+
+    # The signal drops on the third chunk: the request never reaches the server.
+    offsets: list[tuple[str, str]] = []
+    cut = {"done": False}
+
+    def network(route):  # type: ignore[no-untyped-def]
+        request = route.request
+        if request.method == "PUT":
+            offsets.append(request.headers.get("upload-offset", "?"))
+            if len(offsets) == 3 and not cut["done"]:
+                cut["done"] = True
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/api/v1/sync/uploads/**", network)
+    tech_phone.set_offline(False)
+    page.wait_for_function("() => window.anxinSync && true", timeout=WAIT)
+    page.wait_for_function("document.querySelector('[data-testid=photo-row]').textContent.includes('%')",
+                           timeout=WAIT)
+    deadline_ms = WAIT
+    page.wait_for_function("() => { window.anxinSync(); return document.querySelector("
+                           "'[data-testid=photo-row][data-status=done]') !== null }", timeout=deadline_ms, polling=1000)
+    [session] = UploadSession.objects.filter(order_id=a.order.id)
+    assert session.status == "complete"
+    chunk = 256 * 1024
+    sent = [int(o) for o in offsets]
+    assert cut["done"] and len(sent) > 4
+    # Every chunk once, and the cut one again: resumed from the last acknowledged chunk, not from 0.
+    assert sent[:3] == [0, chunk, 2 * chunk] and sent[3] == 2 * chunk
+    assert sent[3:] == sorted(set(sent[3:])) and sent[-1] == (session.size - 1) // chunk * chunk
+    assert Attachment.objects.filter(order=a.order).count() == 1
