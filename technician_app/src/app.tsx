@@ -14,20 +14,31 @@ import type { IDBPDatabase } from 'idb'
 export interface Ctx { database: Database; photos: PhotoStore; ops: IDBPDatabase; tables: string[] }
 
 interface View {
-  orders: Raw[]; events: Raw[]; comments: Raw[]; parts: Raw[]; attachments: Raw[]; units: Map<string, Raw>
+  orders: Raw[]; events: Raw[]; eventsByOrder: Map<string, Raw[]>; comments: Raw[]; parts: Raw[]; attachments: Raw[]; units: Map<string, Raw>
   projects: Map<string, Raw>; categories: Map<string, Raw>; pending: number; photos: Photo[]; estimates: Estimate[]
   notes: Note[]
+}
+
+function groupBy(rows: Raw[]): Map<string, Raw[]> {
+  const m = new Map<string, Raw[]>()
+  for (const r of rows) { const list = m.get(r.work_order_id); if (list) list.push(r); else m.set(r.work_order_id, [r]) }
+  return m
 }
 
 async function loadView(ctx: Ctx): Promise<View> {
   const all: Record<string, Raw[]> = {}
   for (const name of ctx.tables) all[name] = await rows(ctx.database, name)
   return {
-    orders: all.work_orders, events: all.work_order_events, comments: all.comments, parts: all.part_usages,
+    orders: all.work_orders, events: all.work_order_events, eventsByOrder: groupBy(all.work_order_events), comments: all.comments, parts: all.part_usages,
     attachments: all.attachments, units: new Map(all.units.map((u) => [u.id, u])),
     projects: new Map(all.projects.map((p) => [p.id, p])), categories: new Map(all.categories.map((c) => [c.id, c])),
     pending: pendingCount(all), photos: await ctx.photos.all(), estimates: await estimates(ctx.ops), notes: loadNotes(),
   }
+}
+
+function loadedView(view: View): View {
+  performance.mark('anxin:view')
+  return view
 }
 
 const SYNC_AT = 'anxin-tech-last-sync'
@@ -55,7 +66,7 @@ export function reasonText(reason: string | null): string {
 }
 
 function eventsOf(view: View, orderId: string): EventRow[] {
-  return (view.events as EventRow[]).filter((e) => e.work_order_id === orderId)
+  return (view.eventsByOrder.get(orderId) ?? []) as EventRow[]
 }
 
 function Countdown({ order, state, now }: { order: Raw; state: string; now: number }) {
@@ -146,7 +157,11 @@ function Notices({ view, onDismiss }: { view: View; onDismiss: (id: string) => v
   )
 }
 
+// The first screens of the list at once, the rest on demand: a phone draws 100 cards quickly, not 2 000.
+export const PAGE = 100
+
 function OrderList({ view, now }: { view: View; now: number }) {
+  const [shown, setShown] = useState(PAGE)
   const items = view.orders.map((o) => {
     const state = projectedState(o.state, eventsOf(view, o.id))
     const d = currentDeadline(o, state)
@@ -154,24 +169,28 @@ function OrderList({ view, now }: { view: View; now: number }) {
   }).sort(byUrgency)
   if (!items.length) return <p class="empty">{t('没有分配给您的工单')}</p>
   return (
-    <ul class="orders">
-      {items.map(({ o, state }) => {
-        const cat = view.categories.get(o.category_id)
-        const unsynced = eventsOf(view, o.id).some((e) => e.status === 'pending')
-        return (
-          <li key={o.id}>
-            <a href={`#/order/${o.id}`} class="order" data-testid="order" data-number={o.number}>
-              <div class="row1"><span class={`prio ${o.priority}`}>{o.priority}</span><strong>{o.number}</strong>
-                <span class={`state s-${state}`}>{t(state)}</span>{unsynced && <span class="dot" title={t('未同步')} />}</div>
-              <div class="place">{o.place}</div>
-              <div class="row3"><span>{cat ? (getLang() === 'en' && cat.name_en ? cat.name_en : cat.name) : o.category_id}</span>
-                <Countdown order={o} state={state} now={now} /></div>
-              {state === 'waiting' && o.waiting_reason && <div class="waiting">{t(REASON_LABEL[o.waiting_reason] ?? o.waiting_reason)}</div>}
-            </a>
-          </li>
-        )
-      })}
-    </ul>
+    <>
+      <ul class="orders" data-total={items.length}>
+        {items.slice(0, shown).map(({ o, state }) => {
+          const cat = view.categories.get(o.category_id)
+          const unsynced = eventsOf(view, o.id).some((e) => e.status === 'pending')
+          return (
+            <li key={o.id}>
+              <a href={`#/order/${o.id}`} class="order" data-testid="order" data-number={o.number}>
+                <div class="row1"><span class={`prio ${o.priority}`}>{o.priority}</span><strong>{o.number}</strong>
+                  <span class={`state s-${state}`}>{t(state)}</span>{unsynced && <span class="dot" title={t('未同步')} />}</div>
+                <div class="place">{o.place}</div>
+                <div class="row3"><span>{cat ? (getLang() === 'en' && cat.name_en ? cat.name_en : cat.name) : o.category_id}</span>
+                  <Countdown order={o} state={state} now={now} /></div>
+                {state === 'waiting' && o.waiting_reason && <div class="waiting">{t(REASON_LABEL[o.waiting_reason] ?? o.waiting_reason)}</div>}
+              </a>
+            </li>
+          )
+        })}
+      </ul>
+      {items.length > shown && <button class="big" data-testid="more" onClick={() => setShown(shown + PAGE)}>
+        {t('显示更多')} ({items.length - shown})</button>}
+    </>
   )
 }
 
@@ -414,7 +433,16 @@ function App({ ctx }: { ctx: Ctx }) {
   const [toast, setToast] = useState<string | null>(null)
   const [sync, setSync] = useState<SyncState>({ running: false, lastAt: Number(localStorage.getItem(SYNC_AT)) || null, error: null, online: navigator.onLine })
   const scheduler = useRef<Scheduler | null>(null)
-  const refresh = () => { void loadView(ctx).then(setView) }
+  const loading = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false })
+  const refresh = () => {
+    const l = loading.current
+    if (l.busy) { l.again = true; return }
+    l.busy = true
+    void loadView(ctx).then(loadedView).then(setView).finally(() => {
+      l.busy = false
+      if (l.again) { l.again = false; refresh() }
+    })
+  }
   const flash = (s: string) => { setToast(s); setTimeout(() => setToast(null), 2000) }
 
   useEffect(() => {

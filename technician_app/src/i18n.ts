@@ -32,7 +32,7 @@ const EN: Record<string, string> = {
   'on_site': 'On site', 'in_progress': 'In progress', 'waiting': 'Waiting', 'completed': 'Completed',
   'closed': 'Closed', 'cancelled': 'Cancelled', 'rejected': 'Rejected', 'reopened': 'Reopened',
   '用户名或密码错误': 'Wrong username or password', '无法连接服务器': 'Cannot reach the server',
-  '扫码确认到达': 'Scan the unit QR to confirm', '记录': 'Records', '配件': 'Part', '备注': 'Note',
+  '扫码确认到达': 'Scan the unit QR to confirm', '记录': 'Records', '配件': 'Part', '备注': 'Note', '显示更多': 'Show more',
   '工单状态已在服务器上改变（例如调度已取消或改派），此步骤未被接受':
     'The order changed on the server (cancelled or reassigned by the dispatcher); this step was not accepted',
   '该工单已不再分配给您': 'The order is no longer assigned to you', '您没有权限执行此步骤': 'You may not take this step',

@@ -50,6 +50,7 @@ async function syncDatabase(database: Database): Promise<void> {
       const query = `last_pulled_at=${lastPulledAt ?? 'null'}&schema_version=${schemaVersion}` +
         `&migration=${encodeURIComponent(JSON.stringify(migration ?? null))}`
       const { changes, timestamp } = await api('GET', `/api/v1/sync/pull?${query}`)
+      performance.mark('anxin:pulled') // the bench's breakdown (bench/tech_first_sync.py)
       // An order that left the scope (cancelled, reassigned) disappears with a note.
       const gone: string[] = changes.work_orders?.deleted ?? []
       if (gone.length) {
@@ -77,8 +78,10 @@ export async function syncAll(database: Database, photos: PhotoStore, ops: IDBPD
   const pushing = await hasUnsyncedChanges({ database })
   await syncDatabase(database)
   // What the server made of the push (applied or refused steps, server versions) comes back in the next pull.
+  performance.mark('anxin:applied')
   if (pushing) await syncDatabase(database)
   await forceSave(database)
+  performance.mark('anxin:saved')
   const held = new Set((await rows(database, 'work_orders')).map((o) => o.id))
   await drainPhotos(photos, request, held)
 }
