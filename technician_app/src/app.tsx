@@ -469,8 +469,9 @@ function App({ ctx }: { ctx: Ctx }) {
     window.addEventListener('online', run)
     window.addEventListener('offline', offline)
     ;(window as any).anxinSync = async () => { run(); return s.running } // the browser tests wait on it
+    ;(window as any).anxinQuiesce = () => s.stop() // ... and stop it before their database is flushed
     run()
-    return () => { s.stop(); window.removeEventListener('online', run); window.removeEventListener('offline', offline) }
+    return () => { void s.stop(); window.removeEventListener('online', run); window.removeEventListener('offline', offline) }
   }, [session])
 
   if (!session) return <SignIn message={signedOut} onDone={() => { setSignedOut(null); setSession(loadSession()) }} />

@@ -49,6 +49,7 @@ export class Scheduler {
 
   /** Sync now (or right after the one running). */
   trigger(): Promise<SyncOutcome> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: Object.assign(new Error('stopped'), { network: true }), retryInMs: null })
     if (this.running) { this.again = true; return this.running }
     this.running = this.once().finally(() => {
       this.running = null
@@ -84,8 +85,17 @@ export class Scheduler {
 
   private plan(ms: number): void {
     this.clock.clearTimeout(this.timer)
+    if (this.stopped) return
     this.timer = this.clock.setTimeout(() => { void this.trigger() }, ms)
   }
 
-  stop(): void { this.clock.clearTimeout(this.timer) }
+  stopped = false
+
+  /** No more syncs (sign-out, or a test ending); resolves when the one running, if any, is over. */
+  stop(): Promise<unknown> {
+    this.stopped = true
+    this.again = false
+    this.clock.clearTimeout(this.timer)
+    return this.running ?? Promise.resolve(null)
+  }
 }

@@ -27,8 +27,16 @@ export async function queueEstimate(db: IDBPDatabase, e: Omit<Estimate, 'id' | '
   await tx.done
 }
 
-async function sendEstimates(db: IDBPDatabase, held: Map<string, any>): Promise<void> {
-  for (const e of (await estimates(db)).filter((x) => x.status === 'queued').sort((a, b) => a.createdAt - b.createdAt)) {
+/**
+ * Estimates go after the push, so that the server sees the order at work and, above the threshold, makes it wait for
+ * the approval; an order the phone also finished offline gets its estimate before the push (after it, the order
+ * would already be completed and the estimate refused). Returns how many were sent.
+ */
+async function sendEstimates(db: IDBPDatabase, held: Map<string, any>, finishing: Set<string>, phase: 'before' | 'after'): Promise<number> {
+  let sent = 0
+  const queued = (await estimates(db)).filter((x) => x.status === 'queued').sort((a, b) => a.createdAt - b.createdAt)
+  for (const e of queued.filter((x) => (phase === 'before') === finishing.has(x.orderId))) {
+    sent += 1
     const order = held.get(e.orderId)
     let next: Estimate
     if (!order) next = { ...e, status: 'failed', error: 'order_left_scope' }
@@ -41,6 +49,7 @@ async function sendEstimates(db: IDBPDatabase, held: Map<string, any>): Promise<
     }
     const tx = db.transaction('ops', 'readwrite'); await tx.store.put(next); await tx.done
   }
+  return sent
 }
 
 async function syncDatabase(database: Database): Promise<void> {
@@ -74,12 +83,17 @@ async function syncDatabase(database: Database): Promise<void> {
 
 export async function syncAll(database: Database, photos: PhotoStore, ops: IDBPDatabase): Promise<void> {
   const heldBefore = new Map((await rows(database, 'work_orders')).map((o) => [o.id, o]))
-  await sendEstimates(ops, heldBefore)
+  const finishing = new Set((await rows(database, 'work_order_events'))
+    .filter((e) => e.status === 'pending' && e.to_state === 'completed').map((e) => e.work_order_id))
+  await sendEstimates(ops, heldBefore, finishing, 'before')
   const pushing = await hasUnsyncedChanges({ database })
   await syncDatabase(database)
-  // What the server made of the push (applied or refused steps, server versions) comes back in the next pull.
   performance.mark('anxin:applied')
-  if (pushing) await syncDatabase(database)
+  const heldAfter = new Map((await rows(database, 'work_orders')).map((o) => [o.id, o]))
+  const estimated = await sendEstimates(ops, heldAfter, finishing, 'after')
+  // What the server made of the push (applied or refused steps, server versions, an order now waiting for an
+  // approval) comes back in the next pull.
+  if (pushing || estimated) await syncDatabase(database)
   await forceSave(database)
   performance.mark('anxin:saved')
   const held = new Set((await rows(database, 'work_orders')).map((o) => o.id))

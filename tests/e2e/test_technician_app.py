@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from backend.workorders.actors import Actor
 from backend.workorders.effects import order_transition
@@ -49,6 +50,14 @@ def tech_phone(browser):
                                   # the service worker answers it (the app is Chinese by default anyway).
                                   has_touch=True, service_workers="allow")
     yield context
+    # The app syncs on its own: stop it and wait for the sync in flight before the test's database is flushed (a
+    # request still running then would hold the SQLite tables).
+    for page in context.pages:
+        try:
+            page.evaluate("() => window.anxinQuiesce ? window.anxinQuiesce() : null")
+        except PlaywrightError as exc:  # a page already gone: nothing of it is in flight
+            print(f"quiesce: {exc}")
+    context.set_offline(True)
     context.close()
 
 
@@ -253,3 +262,45 @@ def test_a_photo_upload_cut_mid_way_resumes_from_the_last_chunk(tech_phone, live
     assert sent[:3] == [0, chunk, 2 * chunk] and sent[3] == 2 * chunk
     assert sent[3:] == sorted(set(sent[3:])) and sent[-1] == (session.size - 1) // chunk * chunk
     assert Attachment.objects.filter(order=a.order).count() == 1
+
+
+def test_one_tab_an_estimate_awaiting_approval_and_a_revoked_device(tech_phone, live_site):
+    from backend.accounts.models import DeviceToken
+    from backend.workorders.models import ApprovalInstance
+
+    base, _live = live_site
+    a, _b = two_sides()
+    page = tech_phone.new_page()
+    sign_in(page, base, a.technician.username)
+    page.wait_for_function("document.querySelectorAll('[data-testid=order]').length === 1", timeout=WAIT)
+    synced(page)
+    # A second tab of the app would overwrite the first one's IndexedDB: it is refused.
+    other = tech_phone.new_page()
+    other.goto(f"{base}/tech/")
+    other.wait_for_selector("text=应用已在另一个标签页打开", timeout=WAIT)
+    other.close()
+
+    tech_phone.set_offline(True)
+    open_order(page, a.order.number)
+    for to, shown in (("en_route", "已出发"), ("on_site", "已到场"), ("in_progress", "维修中")):
+        step(page, to, shown)
+    page.fill("[data-testid=estimate-item]", "更换卫生间防水层")
+    page.fill("[data-testid=estimate-amount]", "1280")
+    page.click("[data-testid=submit-estimate]")
+    page.wait_for_selector("[data-testid=estimate-row]:has-text('待同步')", timeout=WAIT)
+    tech_phone.set_offline(False)
+    # Above the threshold: once synced the order waits for the approval, and the phone says so.
+    page.wait_for_selector("[data-testid=estimate-row]:has-text('待审批')", timeout=WAIT)
+    page.wait_for_function("document.querySelector('[data-testid=order-state]').textContent === '等待中'",
+                           timeout=WAIT)
+    [approval] = ApprovalInstance.objects.filter(order=a.order)
+    assert approval.status == "in_progress" and approval.amount_yuan == 1280
+    order = WorkOrder.objects.get(id=a.order.id)
+    assert (order.state, order.waiting_reason) == (State.WAITING, "approval")
+    shot(page, "tech_estimate_awaiting_approval")
+
+    # The office revokes the phone's token: the next sync signs the device out.
+    DeviceToken.objects.filter(user=a.technician, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    page.evaluate("window.anxinSync()")
+    page.wait_for_selector("text=此设备已被注销，请重新登录", timeout=WAIT)
+    assert page.locator("input[name=password]").count() == 1
