@@ -21,3 +21,11 @@ def test_the_apps_unit_tests_pass():
     assert result.returncode == 0, output[-4000:]
     match = re.search(r"Tests\s+(\d+) passed", output)
     assert match and int(match.group(1)) >= 15, output[-2000:]
+
+
+def test_the_app_type_checks():
+    tsc = ROOT / "node_modules" / ".bin" / "tsc"
+    assert tsc.exists(), "run npm ci (./run test does)"
+    result = subprocess.run([str(tsc), "-p", "technician_app/tsconfig.json"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=240)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
