@@ -304,3 +304,7 @@ def test_one_tab_an_estimate_awaiting_approval_and_a_revoked_device(tech_phone, 
     page.evaluate("window.anxinSync()")
     page.wait_for_selector("text=此设备已被注销，请重新登录", timeout=WAIT)
     assert page.locator("input[name=password]").count() == 1
+    # Chinese by default; the English switch is on the sign-in page and the list.
+    page.click("button.lang")
+    page.wait_for_selector("text=Technician sign-in", timeout=WAIT)
+    shot(page, "tech_sign_in_en")
