@@ -1,12 +1,15 @@
 # Production image: one image for web (daphne), worker and beat.
 
-# The staff console's scripts and styles, built by Vite from package-lock.json (not committed).
+# The staff console's scripts and styles and the technician app (/tech/), built by Vite from package-lock.json
+# (not committed).
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json vite.config.js ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY frontend frontend
 RUN node_modules/.bin/vite build --logLevel warn
+COPY technician_app technician_app
+RUN node_modules/.bin/vite build --config technician_app/vite.config.ts --logLevel warn
 
 FROM python:3.11-slim-bookworm
 
@@ -21,6 +24,7 @@ RUN pip install --no-cache-dir uv==0.13.9 \
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY --from=assets /src/backend/console/static/console/build backend/console/static/console/build
+COPY --from=assets /src/technician_app/dist technician_app/dist
 COPY . .
 RUN python -m backend.tools.compile_messages \
     && SECRET_KEY=build-time-only-0123456789abcdefghijklmnopqrstuvwxyz-not-a-secret ALLOWED_HOSTS=build \

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     DateTimeField,
     F,
@@ -29,6 +31,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 
@@ -36,7 +39,7 @@ from backend.accounts.models import TechnicianProfile
 from backend.properties.identity import mask_phone
 from backend.properties.models import Ownership, Project, Unit
 from backend.workorders.definitions import active_definitions
-from backend.workorders.models import Attachment, Comment, PartUsage, TimelineEvent, WorkOrder
+from backend.workorders.models import Attachment, Comment, PartUsage, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.states import OPEN_STATES, State
 from mobile_sync.models import SyncEvent
 
@@ -193,6 +196,11 @@ def _finish_attachments(rows: list[dict[str, Any]]) -> None:
         a["thumbnail_url"] = storage.url(a["thumbnail_url"]) if a["thumbnail_url"] else None
 
 
+def _finish_orders(rows: list[dict[str, Any]]) -> None:
+    for o in rows:  # SQLite keeps a UUID as 32 hex digits: the API spells it with dashes everywhere
+        o["server_id"] = str(UUID(o["server_id"]))
+
+
 def _units(user: Any, device: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(id__in=_orders(user, device).filter(unit__isnull=False).values("unit_id"))
 
@@ -222,6 +230,13 @@ def _finish_units(rows: list[dict[str, Any]]) -> None:
         if packed is not None:
             length, _colon, rest = packed.partition(":")
             u["owner_name"], u["owner_phone"] = rest[int(length):], mask_phone(rest[:int(length)])
+
+
+def _deadline(target: str) -> EpochMs:
+    """Epoch milliseconds of the target's deadline in the order's latest cycle; null once met, paused or unset."""
+    latest = SlaDeadline.objects.filter(order=OuterRef("pk"), target=target).order_by("-cycle").annotate(
+        open_at=Case(When(met_at__isnull=True, then=F("deadline_at")), default=None, output_field=DateTimeField()))
+    return EpochMs(Subquery(latest.values("open_at")[:1], output_field=DateTimeField()))
 
 
 def _projects(user: Any, device: Any) -> QuerySet[Project]:
@@ -271,7 +286,13 @@ TABLES: tuple[Table, ...] = (
         (Column("created_at", N), EpochMs("created_at")),
         (Column("updated_at", N), EpochMs("updated_at")),
         (Column("server_revision", N), "revision"),
-    ), _orders),
+        # The order's id in the rest of the API (uploads, estimates), and its open SLA deadlines, from which the
+        # phone counts down offline. A deadline moves only with a step or an edit of the order, which re-stamps it.
+        (Column("server_id", S), Cast("id", CharField())),
+        (Column("response_due_at", N, optional=True), _deadline("response")),
+        (Column("arrival_due_at", N, optional=True), _deadline("arrival")),
+        (Column("resolution_due_at", N, optional=True), _deadline("resolution")),
+    ), _orders, _finish_orders),
     Table("work_order_events", (
         (Column("work_order_id", S, indexed=True), "order__sync_id"),
         (Column("from_state", S, optional=True), _blank_null("from_state")),

@@ -59,4 +59,5 @@ class StaffLoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in staff member's start page: who they are and where their work is."""
     roles = [Role(r).label for r in sorted(user_roles(request.user))]
-    return render(request, "core/home.html", {"roles": roles})
+    is_technician = Role.TECHNICIAN in user_roles(request.user)
+    return render(request, "core/home.html", {"roles": roles, "is_technician": is_technician})

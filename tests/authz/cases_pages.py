@@ -166,6 +166,9 @@ def _admin() -> PageScenario:
 
 
 PAGE_CASES = [
+    PageCase("GET", "tech/", public_reason="the technician app's shell: static files, no data (records come through "
+             "the sync API with a device token)"),
+    PageCase("GET", "tech/<path:name>", public_reason="the technician app's built files, service worker and manifest"),
     PageCase("POST", "i18n/setlang/", public_reason="the language choice: sets a cookie, reads and writes no data"),
     PageCase("GET", "accounts/login/", public_reason="the staff sign-in form (limited per address and username)"),
     PageCase("POST", "accounts/logout/", public_reason="ends the caller's own session, nobody else's"),
