@@ -168,6 +168,7 @@ def main() -> int:  # noqa: PLR0915 — a linear script
 
     from backend.accounts.models import User
     from backend.properties.models import Unit
+    from backend.rulesets.selectors import definitions_scope
     from backend.workorders.actors import Actor
     from backend.workorders.models import WorkOrder
     from backend.workorders.services import order_intake
@@ -182,9 +183,11 @@ def main() -> int:  # noqa: PLR0915 — a linear script
                           autocommit=True)
 
     def intake_one(unit_id: object) -> WorkOrder:
-        return order_intake(actor=actor, channel="phone", category_code=CATEGORY, description="卧室插座没电，开关跳闸",
-                            contact_name="张女士", contact_phone="13800138000", now=timezone.now(),
-                            unit_id=unit_id).order
+        # As a request runs it: the rule version in force is read once for the intake (the middleware's scope).
+        with definitions_scope():
+            return order_intake(actor=actor, channel="phone", category_code=CATEGORY, description="卧室插座没电，开关跳闸",
+                                contact_name="张女士", contact_phone="13800138000", now=timezone.now(),
+                                unit_id=unit_id).order
 
     def intake_round() -> tuple[float, RowCopies]:
         before = table_rows(raw)
