@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from mobile_sync.cursors import safe_cursor
+from backend.core.cursors import safe_cursor
 from mobile_sync.device_state import Delta, device_pull_issue, device_sync_open
 from mobile_sync.errors import SchemaTooOld
 from mobile_sync.tables import (

@@ -5,7 +5,7 @@
   twice, or for an order that did not change, leaves the same rows.
 - ``refresh_changed()``: the incremental refresh beat runs every minute: the orders written, or given a
   timeline event, since the last run (by the sync stamp the database stamps on every write; the cursor
-  is taken as in ``mobile_sync.cursors``, so a transaction that commits late is read by the next run).
+  is taken as in ``backend.core.cursors``, so a transaction that commits late is read by the next run).
 - ``rollups_rebuild()``: everything from scratch (the management command ``analytics_rebuild``).
 
 Every writer holds the ``RefreshState`` row locked, so refreshes never interleave.
@@ -24,21 +24,10 @@ from django.db.models import Count, Q, Sum
 
 from backend.analytics.facts import facts_compute
 from backend.analytics.models import MonthlyProjectCategory, MonthlyUnitCategory, OrderFact, RefreshState
+from backend.core.cursors import safe_cursor
 from backend.workorders.models import TimelineEvent, WorkOrder
 
 BATCH = 2000
-
-
-def _safe_cursor() -> int:
-    """A stamp below which every transaction has ended (PostgreSQL: the snapshot's xmin; SQLite, whose
-    writers are serialised: the write counter + 1). The same rule as the sync pull's cursor."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        else:
-            cursor.execute("SELECT value + 1 FROM anxin_sync_clock WHERE id = 1")
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
 
 
 def _bulk_write(model: Any, rows: list[Any]) -> None:
@@ -135,7 +124,7 @@ def refresh_changed(*, now: datetime) -> int:
     """The incremental refresh: the orders written or given a timeline event since the last run."""
     with transaction.atomic():
         state = _lock()
-        cursor = _safe_cursor()
+        cursor = safe_cursor()
         changed = set(WorkOrder.objects.filter(sync_stamp__gte=state.watermark).values_list("id", flat=True))
         changed |= set(TimelineEvent.objects.filter(sync_stamp__gte=state.watermark).order_by()
                        .values_list("order_id", flat=True).distinct())
@@ -148,7 +137,7 @@ def rollups_rebuild(*, now: datetime, progress: Any = None) -> int:
     """Every fact and roll-up from scratch. Returns how many facts."""
     with transaction.atomic():
         _lock()
-        cursor = _safe_cursor()
+        cursor = safe_cursor()
         MonthlyProjectCategory.objects.all().delete()
         MonthlyUnitCategory.objects.all().delete()
         OrderFact.objects.all().delete()

@@ -23,7 +23,6 @@ from django_htmx.middleware import HtmxDetails
 from backend.accounts import views as account_views
 from backend.accounts.models import User
 from backend.console import selectors
-from backend.console import services as console_services
 from backend.console.access import (
     APPROVER_ROLES,
     BOARD_ROLES,
@@ -209,8 +208,8 @@ def order_act(request: StaffRequest, order_id: uuid.UUID) -> HttpResponse:
             from backend.workorders.errors import InvalidTransition
 
             raise InvalidTransition(details={"from": order.state, "to": "cancelled"})
-        kept = console_services.order_merge(actor=request.user, order_id=order.id,
-                                            into_number=request.POST.get("into", ""), now=timezone.now())
+        kept = services.order_merge_duplicate(actor=request.user, order_id=order.id,
+                                              into_number=request.POST.get("into", ""), now=timezone.now())
         return _workspace_response(request, order_id, _("Merged into %(number)s.") % {"number": kept.number})
     if action not in selectors.ACTION_TARGETS:
         raise ValidationFailed(details={"errors": [{"field": "action", "reason": _("Unknown action.")}]})

@@ -31,7 +31,7 @@ from backend.workorders.effects import order_transition
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.inbox import notify_users
-from backend.workorders.models import ApprovalInstance, ApprovalPending
+from backend.workorders.models import ApprovalInstance, ApprovalPending, ApprovalStandIn
 from backend.workorders.notes import system_note
 from backend.workorders.states import WORKING_STATES, State
 from workflows.approvals import (
@@ -196,13 +196,17 @@ def _apply(*, instance_id: UUID | str, event: ApprovalEvent, now: datetime, acto
     return instance
 
 
+def stand_in_active(*, user_id: Any, now: datetime) -> UUID | None:
+    """The stand-in of ``user_id`` at ``now``, if they are away (``stand_ins`` sets the periods)."""
+    return (ApprovalStandIn.objects.filter(user_id=user_id, starts_at__lte=now, ends_at__gt=now, ended_at__isnull=True)
+            .order_by("-starts_at").values_list("stand_in_id", flat=True).first())
+
+
 def pass_to_stand_ins(instance: ApprovalInstance, *, now: datetime, depth: int = 0) -> int:
     """Hands the locked instance's current step from each pending approver who is away to their
     stand-in, through the engine's delegation; a hand-over the engine refuses leaves the step with
     the approver. One hand-over at a time: storing it comes back here for the next one (a stand-in
     who is away too passes it on, up to three hops). Returns 1 if one was made here, else 0."""
-    from backend.workorders.approvals.stand_ins import stand_in_active
-
     for user_id in list(ApprovalPending.objects.filter(approval=instance).values_list("user_id", flat=True)):
         stand_in = stand_in_active(user_id=user_id, now=now)
         if stand_in is None or depth >= 3:

@@ -10,10 +10,8 @@ period that starts later, by beat when it begins.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,17 +20,10 @@ from backend.accounts.access import ensure_role, has_role
 from backend.accounts.models import User
 from backend.core.dates import instant_in_window
 from backend.core.errors import NotFound, ValidationFailed
+from backend.workorders.approvals.estimates import APPROVER_ROLES, pass_to_stand_ins, stand_in_active
 from backend.workorders.models import ApprovalInstance, ApprovalPending, ApprovalStandIn
 
-logger = logging.getLogger("anxin.approvals")
-
 MAX_PERIOD = timedelta(days=92)
-
-
-def stand_in_active(*, user_id: Any, now: datetime) -> UUID | None:
-    """The stand-in of ``user_id`` at ``now``, if they are away."""
-    return (ApprovalStandIn.objects.filter(user_id=user_id, starts_at__lte=now, ends_at__gt=now, ended_at__isnull=True)
-            .order_by("-starts_at").values_list("stand_in_id", flat=True).first())
 
 
 def _invalid(field: str, reason: str) -> ValidationFailed:
@@ -43,8 +34,6 @@ def approval_stand_in_set(*, actor: User, stand_in_id: Any, starts_at: datetime,
                           now: datetime) -> ApprovalStandIn:
     """Names a stand-in for a period; approvals already waiting on the actor are handed over now if
     the period has begun. Periods of one approver do not overlap."""
-    from backend.workorders.approvals.estimates import APPROVER_ROLES
-
     ensure_role(actor, APPROVER_ROLES)
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value is None or value.tzinfo is None or not instant_in_window(value):
@@ -85,8 +74,6 @@ def approval_stand_in_end(*, actor: User, period_id: Any, now: datetime) -> Appr
 def stand_ins_hand_over(*, user_id: Any, now: datetime) -> int:
     """Hands every approval now waiting on ``user_id`` to their stand-in, if they are away. Returns
     how many were handed over."""
-    from backend.workorders.approvals.estimates import pass_to_stand_ins
-
     if stand_in_active(user_id=user_id, now=now) is None:
         return 0
     handed = 0

@@ -288,9 +288,10 @@ def order_grab(*, actor: User, order_id: UUID, now: datetime) -> WorkOrder:
             raise Conflict(_("Another technician took this order first."), code="grab_lost",
                            details={"order": order.number})
         team_id = Team.objects.filter(code=offer.team_code).values_list("id", flat=True).first()
+        pool = system_note("grab_pool")
         return _apply_assignee(order=order, actor=Actor(user=actor, system="grab"), team_id=team_id,
-                               technician_id=actor.id, method=Assignment.Method.GRAB, reason=system_note("grab_pool").text,
-                               data=system_note("grab_pool").data, now=now)
+                               technician_id=actor.id, method=Assignment.Method.GRAB, reason=pool.text,
+                               data=pool.data, now=now)
 
 
 def grab_offer_expire(*, offer_id: UUID | str, now: datetime) -> WorkOrder | None:

@@ -201,10 +201,10 @@ def quote_send(*, actor: User, order_id: UUID, amount_yuan: Decimal | str, note:
                           data={"quote_id": str(quote.id), "amount_yuan": str(amount)}, now=now)
         order_announce(order=order, kind="quote", now=now, event=event)
         if order.state in WORKING_STATES:
-            order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
-                             note=system_note("waiting_owner_quote").text,
+            waiting = system_note("waiting_owner_quote")
+            order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now, note=waiting.text,
                              changes={"waiting_reason": WaitingReason.OWNER},
-                             event_data={**system_note("waiting_owner_quote").data, "waiting_for": "quote"})
+                             event_data={**waiting.data, "waiting_for": "quote"})
         if _quote_sms_allowed(order, now):
             owner_text(order, "quote_ready", f"quote:{quote.id}", now, amount=str(amount))
     return quote
@@ -237,9 +237,9 @@ def quote_decide(*, identity: OwnerIdentity, order_id: UUID, quote_id: UUID | st
             order.estimate_yuan = quote.amount_yuan
             order.save(update_fields=["estimate_yuan"])
             if order.state == State.WAITING and order.waiting_reason == WaitingReason.OWNER:
+                accepted = system_note("owner_accepted_quote")
                 order_transition(order=order, actor=system_actor("owner_quote"), to=State.IN_PROGRESS, now=now,
-                                 note=system_note("owner_accepted_quote").text,
-                                 event_data={**system_note("owner_accepted_quote").data, "quote": "accepted"})
+                                 note=accepted.text, event_data={**accepted.data, "quote": "accepted"})
     return quote
 
 

@@ -1,4 +1,5 @@
-"""Server-issued pull cursors that never skip a row committed late (see docs/sync-protocol.md).
+"""Cursors over the sync stamps that never skip a row committed late (see docs/sync-protocol.md):
+the sync pull's, and the analytics refresh's, which reads the orders changed since its last run.
 
 Every write to a synced table is stamped by a trigger. ``safe_cursor()`` is taken at the start of a
 pull: on PostgreSQL the xmin of the current snapshot (every transaction below it has ended, so its
