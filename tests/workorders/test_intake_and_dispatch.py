@@ -220,6 +220,31 @@ def test_the_candidate_snapshot_counts_only_open_orders_and_takes_the_latest_ass
 
 
 @pytest.mark.django_db
+def test_the_candidate_snapshot_holds_the_teams_active_technicians_only_with_their_values_typed():
+    from backend.accounts.models import UserRole
+    team = TeamFactory(code="plumbing-team")
+    other = TeamFactory(code="gas-team")
+    on = technician(team, skills={"plumbing": 3, "drainage": 1}, lat="31.230416", lon="121.473701")
+    off = technician(team, skills={}, on_duty=False)
+    TechnicianProfile.objects.filter(user=off).update(last_latitude=None, last_longitude=None,
+                                                      base_latitude=Decimal("30.1"), base_longitude=Decimal("120.2"))
+    gone = technician(team, skills={"plumbing": 5})
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    demoted = technician(team, skills={"plumbing": 5})
+    UserRole.objects.filter(user=demoted, role=Role.TECHNICIAN).delete()
+    technician(other, skills={"plumbing": 5})
+
+    snapshot = {c.id: c for c in dispatch.candidates_snapshot(team_code="plumbing-team")}
+
+    assert set(snapshot) == {str(on.id), str(off.id)}
+    assert snapshot[str(on.id)].skills == {"plumbing": 3, "drainage": 1} and snapshot[str(on.id)].on_duty is True
+    assert snapshot[str(on.id)].position == (31.230416, 121.473701)
+    assert snapshot[str(off.id)].on_duty is False and snapshot[str(off.id)].position == (30.1, 120.2)
+    assert dispatch.candidates_snapshot(team_code="no-such-team") == []
+
+
+@pytest.mark.django_db
 def test_an_order_sent_back_to_the_queue_ends_its_assignment_and_the_next_one_is_the_only_open_one():
     team = TeamFactory(code="plumbing-team")
     first = technician(team, skills={"plumbing": 2})

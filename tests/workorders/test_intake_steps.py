@@ -131,6 +131,33 @@ def test_an_assigned_intake_is_one_transaction_of_a_bounded_number_of_statements
     assert len(queries) <= 40, [q["sql"][:80] for q in queries]
 
 
+def test_an_intake_that_assigns_writes_its_clock_rows_without_reading_them_back(plumber):
+    with CaptureQueriesContext(connection) as queries:
+        order = intake()
+    assert order.state == State.ASSIGNED
+    clock_tables = ("workorders_slaclockevent", "workorders_sladeadline", "workorders_slaalert")
+    reads = [q["sql"][:90] for q in queries if q["sql"].startswith("SELECT") and any(t in q["sql"] for t in clock_tables)]
+    assert reads == []
+    # What it stored is what the engine computes from the stored events.
+    deadlines = list(SlaDeadline.objects.filter(order=order).order_by("id").values())
+    alerts = {a.key: a.due_at for a in SlaAlert.objects.filter(order=order)}
+    assert deadlines and alerts
+    sla.sla_recompute(order=WorkOrder.objects.get(id=order.id), now=WEDNESDAY_10)
+    assert list(SlaDeadline.objects.filter(order=order).order_by("id").values()) == deadlines
+    assert {a.key: a.due_at for a in SlaAlert.objects.filter(order=order)} == alerts
+
+
+def test_after_the_intake_commits_a_later_step_reads_the_clock_rows_again(plumber, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = intake()
+    assert sla.WRITTEN not in order.__dict__  # dropped at the commit: other transactions may change them now
+    with CaptureQueriesContext(connection) as queries:
+        sla.sla_recompute(order=order, now=WEDNESDAY_10 + timedelta(minutes=5))
+    read = {t for t in ("workorders_slaclockevent", "workorders_sladeadline", "workorders_slaalert")
+            if any(q["sql"].startswith("SELECT") and t in q["sql"] for q in queries)}
+    assert read == {"workorders_slaclockevent", "workorders_sladeadline", "workorders_slaalert"}
+
+
 def test_an_intake_that_fails_while_routing_leaves_no_row(plumber, monkeypatch):
     def broken(**_kwargs):
         raise RuntimeError("routing failed")

@@ -7,17 +7,18 @@ row, the stored explanation, a grab offer with its countdown task.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.access import ensure_role, has_role
@@ -53,23 +54,48 @@ def _position(lat: Any, lon: Any) -> tuple[float, float] | None:
     return (float(lat), float(lon))
 
 
-def _team_snapshot_rows(team_code: str) -> list[tuple[Any, ...]]:
-    """The team's active technicians with what routing weighs, in one query."""
+def _team_snapshot_sql(connection: Any) -> str:
+    """The snapshot's statement, written out: the queryset it replaced (the team's technicians
+    annotated with two correlated subqueries and an EXISTS) took ~1.9 ms to compile and ~0.2 ms to
+    run, on the path of every intake. Only the models' quoted names go into it."""
+    q = connection.ops.quote_name
+    profile, user, role = (q(m._meta.db_table) for m in (TechnicianProfile, User, UserRole))
+    team, members = q(Team._meta.db_table), q(Team.members.through._meta.db_table)
+    order, assignment = q(WorkOrder._meta.db_table), q(Assignment._meta.db_table)
+    states = ", ".join(["%s"] * len(OPEN_STATES))
     # COUNT(*): counted from the (technician, state) index alone, without reading the order rows.
-    open_load = (WorkOrder.objects.filter(technician_id=OuterRef("user_id"), state__in=OPEN_STATES).order_by()
-                 .values("technician_id").annotate(n=Count("*")).values("n"))
     # The newest start, not MAX() grouped by technician: one step backwards on the (technician,
     # started_at) index however many assignments the technician has had.
-    last_assigned = (Assignment.objects.filter(technician_id=OuterRef("user_id")).order_by("-started_at")
-                     .values("started_at")[:1])
-    return list(
-        TechnicianProfile.objects.filter(user__teams__code=team_code, user__is_active=True)
-        .filter(Exists(UserRole.objects.filter(user_id=OuterRef("user_id"), role=Role.TECHNICIAN)))
-        .annotate(open_load=Coalesce(Subquery(open_load), 0), last_assigned_at=Subquery(last_assigned))
-        .order_by("user_id")
-        .values_list("user__teams__id", "user_id", "skills", "on_duty", "open_load", "last_latitude",
-                     "last_longitude", "base_latitude", "base_longitude", "last_assigned_at")
-    )
+    return (
+        f"SELECT m.team_id, p.user_id, p.skills, p.on_duty, "  # noqa: S608
+        f"(SELECT COUNT(*) FROM {order} o WHERE o.technician_id = p.user_id AND o.state IN ({states})), "
+        f"p.last_latitude, p.last_longitude, p.base_latitude, p.base_longitude, "
+        f"(SELECT a.started_at FROM {assignment} a WHERE a.technician_id = p.user_id "
+        f"ORDER BY a.started_at DESC LIMIT 1) "
+        f"FROM {profile} p JOIN {user} u ON u.id = p.user_id JOIN {members} m ON m.user_id = p.user_id "
+        f"JOIN {team} t ON t.id = m.team_id "
+        f"WHERE t.code = %s AND u.is_active AND EXISTS (SELECT 1 FROM {role} r WHERE r.user_id = p.user_id "
+        f"AND r.role = %s) ORDER BY p.user_id")
+
+
+def _team_snapshot_rows(team_code: str) -> list[tuple[Any, ...]]:
+    """The team's active technicians with what routing weighs, in one statement, as Python values
+    (the fields' own conversions: SQLite returns keys, JSON and times as text)."""
+    connection = transaction.get_connection()
+    to_uuid = User._meta.pk.to_python  # type: ignore[union-attr]
+    started_at = Assignment._meta.get_field("started_at")
+    with connection.cursor() as cursor:
+        cursor.execute(_team_snapshot_sql(connection), [*sorted(OPEN_STATES), team_code, Role.TECHNICIAN])
+        rows = cursor.fetchall()
+    snapshot = []
+    for team_id, user_id, skills, on_duty, load, last_lat, last_lon, base_lat, base_lon, last_at in rows:
+        if isinstance(last_at, str):
+            last_at = started_at.to_python(last_at)
+        if last_at is not None and timezone.is_naive(last_at):
+            last_at = timezone.make_aware(last_at, UTC)  # SQLite: stored in UTC without its offset
+        snapshot.append((to_uuid(team_id), to_uuid(user_id), json.loads(skills) if isinstance(skills, str) else skills,
+                         bool(on_duty), int(load or 0), last_lat, last_lon, base_lat, base_lon, last_at))
+    return snapshot
 
 
 @dataclass(frozen=True)

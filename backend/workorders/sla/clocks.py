@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,19 +35,56 @@ PAUSE_REASONS: dict[str, str] = {WaitingReason.OWNER: "waiting_owner", WaitingRe
 STOPPED_STATES = frozenset({State.CANCELLED, State.REJECTED})
 
 
+@dataclass
+class _Written:
+    """The clock rows of an order created in the open transaction, as this module wrote them: an
+    intake that also assigns recomputes the schedule of an order whose rows it just wrote, and need
+    not read them back. Kept on the held order itself, the instance the transaction changes in
+    place (the intake's, passed down to its steps), and dropped when the transaction commits; no
+    other transaction can see, and so change, an order before its creation commits. ``None`` in a
+    field: not known (read it)."""
+
+    history: list[SlaClockEvent]
+    deadlines: dict[tuple[int, str], SlaDeadline] | None = field(default_factory=dict)
+    alerts: dict[str, SlaAlert] | None = field(default_factory=dict)
+
+
+WRITTEN = "_sla_written"
+
+
+def _written(order: WorkOrder) -> _Written | None:
+    return order.__dict__.get(WRITTEN)
+
+
+def _forget(order: WorkOrder) -> None:
+    order.__dict__.pop(WRITTEN, None)
+
+
 def _record(order: WorkOrder, kind: str, now: datetime, **fields: Any) -> SlaClockEvent:
-    return SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+    event = SlaClockEvent.objects.create(order=order, kind=kind, at=now, **fields)
+    written = _written(order)
+    if written is not None:
+        written.history.append(event)
+    return event
 
 
 def _history(order: WorkOrder) -> list[SlaClockEvent]:
     """The order's clock events, oldest first: read once per change and passed along."""
+    written = _written(order)
+    if written is not None:
+        return list(written.history)
     return list(SlaClockEvent.objects.filter(order=order).order_by("at", "id"))
 
 
 def sla_start(*, order: WorkOrder, now: datetime) -> SlaClockEvent:
     """Starts the clocks of a new order: its first clock event. The schedule is stored by the
     order's first step (every step recomputes it) or, if the intake takes none, by the intake."""
-    return _record(order, "started", now, category_code=order.category_code, priority=order.priority)
+    started = SlaClockEvent.objects.create(order=order, kind="started", at=now, category_code=order.category_code,
+                                           priority=order.priority)
+    # A new order: this is its only clock row, and it has no deadlines or alerts yet.
+    order.__dict__[WRITTEN] = _Written(history=[started])
+    transaction.on_commit(lambda: _forget(order))
+    return started
 
 
 def sla_last_event_at(*, order: WorkOrder) -> datetime | None:
@@ -80,7 +118,8 @@ def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> 
         kinds.append(("resolved", {}))
     if to == State.REOPENED and resolved:
         kinds.append(("reopened", {}))
-    history += [_record(order, kind, now, **fields) for kind, fields in kinds]
+    for kind, fields in kinds:
+        history.append(_record(order, kind, now, **fields))
     if to in STOPPED_STATES:
         sla_stop(order=order, now=now)
     elif kinds:
@@ -88,6 +127,7 @@ def sla_on_transition(*, order: WorkOrder, frm: str, to: str, now: datetime) -> 
 
 
 def sla_on_priority_change(*, order: WorkOrder, now: datetime) -> None:
+    _forget(order)
     _record(order, "priority_changed", now, priority=order.priority)
     sla_recompute(order=order, now=now)
 
@@ -138,8 +178,10 @@ DEADLINE_FIELDS = ("policy_code", "duration_seconds", "deadline_at", "met_at", "
 def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEvent] | None = None) -> None:
     """Stores the engine's schedule: a handful of queries whatever the number of clocks and rungs."""
     schedule = _schedule(order, now, history)
+    written = _written(order)
     with transaction.atomic(savepoint=False):  # part of the caller's transaction when there is one
-        deadlines = {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
+        deadlines = written.deadlines if written and written.deadlines is not None else \
+            {(d.cycle, d.target): d for d in SlaDeadline.objects.filter(order=order)}
         new_deadlines, changed_deadlines = [], []
         for clock in schedule.clocks:
             values = _deadline_values(schedule.policy_code, clock)
@@ -153,8 +195,13 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
         SlaDeadline.objects.bulk_create(new_deadlines)
         if changed_deadlines:
             SlaDeadline.objects.bulk_update(changed_deadlines, list(DEADLINE_FIELDS))
+        if written is not None:
+            # The inserted rows carry their keys (both databases return them) unless told otherwise.
+            known = all(row.pk is not None for row in new_deadlines)
+            written.deadlines = {**deadlines, **{(d.cycle, d.target): d for d in new_deadlines}} if known else None
 
-        alerts = {a.key: a for a in SlaAlert.objects.filter(order=order)}
+        alerts = dict(written.alerts) if written and written.alerts is not None else \
+            {a.key: a for a in SlaAlert.objects.filter(order=order)}
         new_alerts, moved = [], []
         for alert in schedule.alerts:
             existing = alerts.pop(alert.key, None)
@@ -164,6 +211,8 @@ def sla_recompute(*, order: WorkOrder, now: datetime, history: list[SlaClockEven
                 moved.append((existing.id, alert.at))
         # ignore_conflicts: a concurrent recompute of the same order may have inserted the same key.
         SlaAlert.objects.bulk_create(new_alerts, ignore_conflicts=True)
+        if written is not None:
+            written.alerts = None  # inserted ignoring conflicts: their keys are not returned
         for alert_id, due_at in moved:
             # Conditional: a rung fired meanwhile keeps its sent_at and is never moved.
             SlaAlert.objects.filter(id=alert_id, sent_at__isnull=True).update(due_at=due_at)
@@ -177,6 +226,7 @@ def sla_rebase(*, order: WorkOrder, version: str, version_number: int, now: date
     """Puts an open order on another rules version (the administrator chose to recompute open
     orders when publishing it) and recomputes its clocks; each deadline that moves is a line on the
     order's timeline. The caller holds the order locked. Returns the moves."""
+    _forget(order)
     before = {(d.cycle, d.target): d.deadline_at for d in SlaDeadline.objects.filter(order=order)}
     order.definitions_version = version
     order.save(update_fields=["definitions_version"])
@@ -200,6 +250,7 @@ def _deadline_values(policy_code: str, clock: TargetClock) -> dict[str, Any]:
 
 
 def sla_stop(*, order: WorkOrder, now: datetime) -> None:
+    _forget(order)
     SlaAlert.objects.filter(order=order, sent_at__isnull=True).update(due_at=None)
     SlaDeadline.objects.filter(order=order, met_at__isnull=True).exclude(status__in=["met", "met_late", "breached"]) \
         .update(status="stopped")
