@@ -120,3 +120,21 @@ def test_the_recycling_statement_writes_what_the_orm_sweep_writes():
                 customer__project=o.project, kind="recycle")),
         ))
     assert results[0] == results[1]
+
+
+def test_the_beat_sweep_recycles_in_statements_of_the_postgres_batch_not_the_orm_batch(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from django.test.utils import CaptureQueriesContext
+
+    from backend.crm.services import pools
+
+    monkeypatch.setattr(pools, "RECYCLE_BATCH", 10)
+    monkeypatch.setattr(pools, "ORM_BATCH", 3)
+    o = office(consultants=1, max_customers=100, protection_hours=0)
+    for i in range(12):
+        services.lead_create(actor=o.alice, project_id=o.project.id, name=f"客{i}", phone=f"1360000{i:04d}",
+                             channel="walk_in", consent=True, now=WEDNESDAY)
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.recycle_due(now=WEDNESDAY + timedelta(days=4)) == 12
+    assert sum("crm_holdlog" in q["sql"] for q in ctx.captured_queries) == 2  # 10 + 2, not 3+3+3+3
