@@ -272,7 +272,7 @@ def pareto(*, actor: Any, filters: Filters, parent: str = "") -> dict[str, Any]:
     else:
         children = list(definitions.categories_doc.categories)
     by_code = _project_counts(actor, filters.with_(category=parent), by=("category_code",))
-    bars = []
+    bars: list[dict[str, Any]] = []
     for child in children:
         n = sum(by_code.get(code, 0) for code in definitions.codes_within(child.code))
         if parent and child.code == parent:
@@ -297,7 +297,7 @@ def buildings_ranking(*, actor: Any, project: Project, filters: Filters) -> list
     orders = _unit_counts(filters, by=("building_id",), project_id=project.id)
     buildings = list(Building.objects.filter(project=project).order_by("code"))
     units = handed_over_units(by="building", on=_period_end(filters), ids=[b.id for b in buildings])
-    rows = [{"building_id": b.id, "name": b.name, "floors": b.floors, "orders": orders.get(b.id, 0),
+    rows: list[dict[str, Any]] = [{"building_id": b.id, "name": b.name, "floors": b.floors, "orders": orders.get(b.id, 0),
              "units": units.get(b.id, 0), "rate": _rate(orders.get(b.id, 0), units.get(b.id, 0))} for b in buildings]
     rows.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), -r["orders"], r["name"]))
     return rows
@@ -519,7 +519,7 @@ def p90_seconds(facts: QuerySet[OrderFact], key: str | None) -> dict[Any, int]:
     durations: dict[Any, list[int]] = defaultdict(list)
     if key is None:
         for seconds in timed.values_list("resolution_business_seconds", flat=True):
-            durations[None].append(seconds)
+            durations[None].append(int(seconds or 0))
     else:
         for value, seconds in timed.values_list(key, "resolution_business_seconds"):
             durations[value].append(seconds)
