@@ -10,7 +10,9 @@ unsaved ``OrderFact`` rows. Every KPI the pages show is defined here, once:
 - **visit_count**: state events into ``on_site`` (each arrival is a visit);
 - **first-time fix**: completed, never reopened, and at most one visit (``None`` until completed);
 - **resolution_business_seconds**: from the report to the first completion, in the business time of
-  the order's SLA policy calendar (working hours, public holidays and make-up days);
+  the order's SLA policy calendar (working hours, public holidays and make-up days), less the time it
+  waited (for the owner, parts or an approval) where that policy pauses its clocks for that reason —
+  the SLA's own pauses, read from its clock events;
 - **<target>_on_time**: every cycle of that SLA target met in time (``False`` when any cycle was met
   late or breached, ``None`` while none has finished);
 - **months_since_handover**: whole months from the unit's handover to the report.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -32,7 +34,15 @@ from django.db.models import Count, Min, Q, Sum
 from backend.analytics.models import OrderFact
 from backend.core.dates import business_date
 from backend.workorders.definitions import active_definitions
-from backend.workorders.models import Assignment, GrabOffer, OwnerQuote, SlaDeadline, TimelineEvent, WorkOrder
+from backend.workorders.models import (
+    Assignment,
+    GrabOffer,
+    OwnerQuote,
+    SlaClockEvent,
+    SlaDeadline,
+    TimelineEvent,
+    WorkOrder,
+)
 from workflows.sla import policy_for
 from workflows.values import Priority
 
@@ -81,17 +91,41 @@ def _on_time(statuses: list[tuple[str, Any]]) -> bool | None:
 
 
 @lru_cache(maxsize=512)
-def _calendar_code(category_code: str, priority: str) -> str:
+def _policy(category_code: str, priority: str) -> tuple[str, frozenset[str]]:
+    """(calendar code, pause reasons) of the SLA policy in force for this category and priority."""
     definitions = active_definitions()
     try:
-        return policy_for(definitions, category_code, cast(Priority, priority)).calendar
-    except Exception:  # noqa: BLE001 - an unknown code: the default policy's calendar
-        return definitions.sla.default.calendar
+        policy = policy_for(definitions, category_code, cast(Priority, priority))
+    except Exception:  # noqa: BLE001 - an unknown code: the default policy
+        policy = definitions.sla.default
+    return policy.calendar, frozenset(policy.pause_on)
 
 
-def resolution_business_seconds(*, category_code: str, priority: str, start: datetime, end: datetime) -> int:
-    calendar = active_definitions().calendar(_calendar_code(category_code, priority))
-    return int(calendar.between(start, end).total_seconds())
+def waiting_intervals(events: list[tuple[str, datetime, str]]) -> list[tuple[datetime, datetime | None, str]]:
+    """(start, end or None while open, reason) of each pause in an order's SLA clock events (kind,
+    at, reason), in order: a pause ends at the next ``resumed`` or ``resolved``."""
+    out: list[tuple[datetime, datetime | None, str]] = []
+    open_pause: tuple[datetime, str] | None = None
+    for kind, at, reason in events:
+        if kind == "paused" and open_pause is None:
+            open_pause = (at, reason)
+        elif kind in {"resumed", "resolved"} and open_pause is not None:
+            out.append((open_pause[0], at, open_pause[1]))
+            open_pause = None
+    if open_pause is not None:
+        out.append((open_pause[0], None, open_pause[1]))
+    return out
+
+
+def resolution_business_seconds(*, category_code: str, priority: str, start: datetime, end: datetime,
+                                waits: Sequence[tuple[datetime, datetime | None, str]] = ()) -> int:
+    """Business time from ``start`` to ``end`` on the policy's calendar, less the waits the policy
+    pauses on (clipped to the span)."""
+    calendar_code, pause_on = _policy(category_code, priority)
+    pauses = [(max(a, start), min(b or end, end)) for a, b, reason in waits
+              if reason in pause_on and a < end and (b is None or b > start)]
+    pauses = [(a, b) for a, b in pauses if b > a]
+    return int(active_definitions().calendar(calendar_code).between(start, end, pauses).total_seconds())
 
 
 ORDER_FIELDS = (
@@ -133,14 +167,21 @@ def facts_compute(order_ids: Iterable[UUID] | None = None, *, now: datetime,
     offered = set(GrabOffer.objects.filter(related_filter).values_list("order_id", flat=True))
     taken = set(Assignment.objects.filter(related_filter, method=Assignment.Method.GRAB)
                 .values_list("order_id", flat=True))
+    clock: dict[Any, list[tuple[str, datetime, str]]] = defaultdict(list)
+    for order_id, kind, at, reason in SlaClockEvent.objects.filter(
+            related_filter, kind__in=("paused", "resumed", "resolved")).order_by("at", "id") \
+            .values_list("order_id", "kind", "at", "reason"):
+        clock[order_id].append((kind, at, reason))
     income = dict(OwnerQuote.objects.filter(related_filter, status=OwnerQuote.Status.ACCEPTED).order_by()
                   .values("order_id").annotate(total=Sum("amount_yuan")).values_list("order_id", "total"))
     return [_fact(row, steps.get(row["id"], {}), deadlines, row["id"] in offered, row["id"] in taken,
-                  income.get(row["id"]) or Decimal("0"), now) for row in rows]
+                  income.get(row["id"]) or Decimal("0"), waiting_intervals(clock.get(row["id"], [])), now)
+            for row in rows]
 
 
 def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID, str], list[tuple[str, Any]]],
-          offered: bool, taken: bool, income: Decimal, now: datetime) -> OrderFact:
+          offered: bool, taken: bool, income: Decimal, waits: list[tuple[datetime, datetime | None, str]],
+          now: datetime) -> OrderFact:
     created_date = business_date(row["created_at"])
     reopens, visits = int(step.get("reopens") or 0), int(step.get("visits") or 0)
     first_completed_at = step.get("first_completed_at")
@@ -160,7 +201,7 @@ def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID,
         first_time_fix=(reopens == 0 and visits <= 1) if completed else None,
         resolution_business_seconds=resolution_business_seconds(
             category_code=row["category_code"], priority=row["priority"], start=row["created_at"],
-            end=cast(datetime, first_completed_at)) if completed else None,
+            end=cast(datetime, first_completed_at), waits=waits) if completed else None,
         response_on_time=_on_time(deadlines.get((row["id"], "response"), [])),
         arrival_on_time=_on_time(deadlines.get((row["id"], "arrival"), [])),
         resolution_on_time=_on_time(deadlines.get((row["id"], "resolution"), [])),

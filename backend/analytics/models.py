@@ -70,6 +70,9 @@ class OrderFact(models.Model):
             models.Index(fields=["building_id", "month"], name="an_fact_building_month"),
             models.Index(fields=["month", "project_id"], name="an_fact_month_project"),
             models.Index(fields=["created_at", "order_id"], name="an_fact_created"),
+            # The backlog: open orders by age, a small slice of the facts.
+            models.Index(fields=["created_at"], name="an_fact_open_created",
+                         condition=~Q(state__in=["completed", "closed", "cancelled", "rejected"])),
         ]
 
     def __str__(self) -> str:
@@ -140,3 +143,55 @@ class RefreshState(models.Model):
 
     def __str__(self) -> str:
         return f"watermark {self.watermark}"
+
+
+class MonthlyServiceRollup(models.Model):
+    """The service and cost pages' sums per month × project × category × team × technician: every KPI
+    there is a ratio of two of these sums (a mean is a sum over a count), so any slice of months,
+    projects, categories or teams adds rows up to exactly the numbers a GROUP BY over the facts gives.
+    Percentiles are not sums: they are read from the facts (``percentile_disc`` on PostgreSQL).
+    One row per key (team and technician may be null, so the key is kept by the writer, which
+    replaces whole month × project slices under the refresh lock, rather than by a constraint)."""
+
+    month = models.DateField()
+    project_id = models.UUIDField()
+    category_code = models.CharField(max_length=50)
+    top_category = models.CharField(max_length=50)
+    team_id = models.UUIDField(null=True)
+    technician_id = models.UUIDField(null=True)
+    orders = models.PositiveIntegerField(default=0)
+    n_completed = models.PositiveIntegerField(default=0)
+    ftf = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    response_met = models.PositiveIntegerField(default=0)
+    response_known = models.PositiveIntegerField(default=0)
+    arrival_met = models.PositiveIntegerField(default=0)
+    arrival_known = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolution_known = models.PositiveIntegerField(default=0)
+    resolution_n = models.PositiveIntegerField(default=0)
+    resolution_seconds = models.BigIntegerField(default=0)
+    offered = models.PositiveIntegerField(default=0)
+    taken = models.PositiveIntegerField(default=0)
+    estimate = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    actual = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    in_warranty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    out_warranty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    income = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    timeliness_sum = models.PositiveIntegerField(default=0)
+    timeliness_n = models.PositiveIntegerField(default=0)
+    attitude_sum = models.PositiveIntegerField(default=0)
+    attitude_n = models.PositiveIntegerField(default=0)
+    quality_sum = models.PositiveIntegerField(default=0)
+    quality_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly service roll-up")
+        verbose_name_plural = verbose_name
+        constraints = [
+            models.CheckConstraint(condition=Q(orders__gt=0), name="an_msr_orders_positive"),
+        ]
+        indexes = [models.Index(fields=["month", "project_id"], name="an_msr_month_project")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.project_id} {self.category_code} {self.team_id}: {self.orders}"

@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db import connections, router
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -27,8 +28,18 @@ from backend.accounts.models import Team, User
 from backend.accounts.roles import Role
 from backend.analytics.facts import facts_compute
 from backend.analytics.filters import Filters, add_months
-from backend.analytics.models import MonthlyProjectCategory, MonthlyUnitCategory, OrderFact
-from backend.analytics.services import project_rollup_rows, unit_rollup_rows
+from backend.analytics.models import (
+    MonthlyProjectCategory,
+    MonthlyServiceRollup,
+    MonthlyUnitCategory,
+    OrderFact,
+)
+from backend.analytics.services import (
+    SERVICE_SUMS,
+    project_rollup_rows,
+    service_rollup_rows,
+    unit_rollup_rows,
+)
 from backend.console.access import ANALYTICS_ROLES
 from backend.core.errors import NotFound, ValidationFailed
 from backend.properties.models import Building, Project, Unit
@@ -101,14 +112,70 @@ def category_options() -> list[tuple[str, str, int]]:
     return out
 
 
-def _months_filter(filters: Filters, *, previous: bool = False) -> dict[str, date]:
-    first, last = filters.previous_months() if previous else filters.months()
-    return {"month__gte": first, "month__lte": last}
+def _days_filter(first: date, last: date) -> Q:
+    """Facts reported on these business dates (the month bounds let the month indexes serve it)."""
+    q = Q(month__gte=first.replace(day=1), month__lte=last.replace(day=1))
+    if first.day != 1:
+        q &= Q(created_date__gte=first)
+    if last != add_months(last.replace(day=1), 1) - timedelta(days=1):
+        q &= Q(created_date__lte=last)
+    return q
+
+
+def _facts_in_period(filters: Filters, *, previous: bool = False) -> Q:
+    return _days_filter(*filters.days(previous=previous))
+
+
+def split_period(first: date, last: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole months within ``first``..``last`` (first and last month, or None) and the days outside
+    them: the monthly roll-ups answer the months, the facts the days at either edge."""
+    whole_first = first if first.day == 1 else add_months(first.replace(day=1), 1)
+    after_last = add_months(last.replace(day=1), 1)
+    whole_end = after_last if last == after_last - timedelta(days=1) else last.replace(day=1)  # exclusive
+    if whole_first >= whole_end:
+        return None, [(first, last)]
+    edges = []
+    if first < whole_first:
+        edges.append((first, whole_first - timedelta(days=1)))
+    if last >= whole_end:
+        edges.append((whole_end, last))
+    return (whole_first, add_months(whole_end, -1)), edges
+
+
+def _summed(rollups: QuerySet[Any], facts: QuerySet[OrderFact], filters: Filters, *, by: tuple[str, ...],
+            rollup_sums: dict[str, Any], fact_sums: dict[str, Any], previous: bool = False) -> dict[Any, dict[str, Any]]:
+    """Sums per ``by`` over the period: the roll-up rows of its whole months plus the facts of the days
+    at its edges (every roll-up column is a sum of the facts, so the two add up exactly)."""
+    whole, edges = split_period(*filters.days(previous=previous))
+    parts: list[QuerySet[Any]] = []
+    if whole is not None:
+        parts.append(rollups.filter(month__gte=whole[0], month__lte=whole[1]).order_by().values(*by)
+                     .annotate(**rollup_sums) if by else rollups.filter(month__gte=whole[0], month__lte=whole[1]))
+    out: dict[Any, dict[str, Any]] = {}
+
+    def add(key: Any, row: dict[str, Any]) -> None:
+        into = out.setdefault(key, {name: 0 for name in rollup_sums})
+        for name in rollup_sums:
+            into[name] = into[name] + (row[name] or 0)
+
+    for qs in parts:
+        if by:
+            for row in qs:
+                add(tuple(row[b] for b in by), row)
+        else:
+            add((), qs.aggregate(**rollup_sums))
+    for first, last in edges:
+        edge = facts.filter(_days_filter(first, last))
+        if by:
+            for row in edge.order_by().values(*by).annotate(**fact_sums):
+                add(tuple(row[b] for b in by), row)
+        else:
+            add((), edge.aggregate(**fact_sums))
+    return out
 
 
 def _period_end(filters: Filters, *, previous: bool = False) -> date:
-    _first, last = filters.previous_months() if previous else filters.months()
-    return add_months(last, 1) - timedelta(days=1)
+    return filters.days(previous=previous)[1]
 
 
 def _rate(orders: int, units: int) -> float | None:
@@ -118,15 +185,31 @@ def _rate(orders: int, units: int) -> float | None:
 # --- hotspots ----------------------------------------------------------------------------------------
 
 
-def _project_rollup(actor: Any, filters: Filters, *, previous: bool = False) -> QuerySet[MonthlyProjectCategory]:
-    qs = _scoped(MonthlyProjectCategory.objects.filter(**_months_filter(filters, previous=previous)),
-                 project_scope(actor))
+def _project_counts(actor: Any, filters: Filters, *, by: tuple[str, ...], previous: bool = False) -> dict[Any, int]:
+    """Counted orders per ``by`` (columns of the month × project × category roll-up) in the period."""
+    scope = project_scope(actor)
+    rollups = _scoped(MonthlyProjectCategory.objects.all(), scope)
+    facts = _scoped(OrderFact.objects.filter(counted=True), scope)
     if filters.project:
-        qs = qs.filter(project_id=filters.project)
+        rollups, facts = rollups.filter(project_id=filters.project), facts.filter(project_id=filters.project)
     codes = _codes(filters.category)
     if codes is not None:
-        qs = qs.filter(category_code__in=codes)
-    return qs
+        rollups, facts = rollups.filter(category_code__in=codes), facts.filter(category_code__in=codes)
+    sums = _summed(rollups, facts, filters, by=by, rollup_sums={"n": Sum("orders")},
+                   fact_sums={"n": Count("order_id")}, previous=previous)
+    return {(key[0] if len(by) == 1 else key): row["n"] for key, row in sums.items() if row["n"]}
+
+
+def _unit_counts(filters: Filters, *, by: tuple[str, ...], **where: Any) -> dict[Any, int]:
+    """Counted orders on units per ``by`` (columns of the month × unit × category roll-up)."""
+    rollups = MonthlyUnitCategory.objects.filter(**where)
+    facts = OrderFact.objects.filter(counted=True, unit_id__isnull=False, **where)
+    codes = _codes(filters.category)
+    if codes is not None:
+        rollups, facts = rollups.filter(category_code__in=codes), facts.filter(category_code__in=codes)
+    sums = _summed(rollups, facts, filters, by=by, rollup_sums={"n": Sum("orders")},
+                   fact_sums={"n": Count("order_id")})
+    return {(key[0] if len(by) == 1 else key): row["n"] for key, row in sums.items() if row["n"]}
 
 
 def handed_over_units(*, by: str, on: date, ids: Iterable[UUID] | None = None) -> dict[UUID, int]:
@@ -141,13 +224,10 @@ def handed_over_units(*, by: str, on: date, ids: Iterable[UUID] | None = None) -
 def project_ranking(*, actor: Any, filters: Filters) -> list[dict[str, Any]]:
     """Projects by defects per 100 handed-over units in the period, with the previous period and the
     three top categories. Projects with orders or handed-over units in scope are listed."""
-    current = dict(_project_rollup(actor, filters).order_by().values("project_id").annotate(n=Sum("orders"))
-                   .values_list("project_id", "n"))
-    previous = dict(_project_rollup(actor, filters, previous=True).order_by().values("project_id")
-                    .annotate(n=Sum("orders")).values_list("project_id", "n"))
+    current = _project_counts(actor, filters, by=("project_id",))
+    previous = _project_counts(actor, filters, by=("project_id",), previous=True)
     tops: dict[UUID, list[tuple[str, int]]] = defaultdict(list)
-    for project_id, code, n in _project_rollup(actor, filters).order_by().values("project_id", "category_code") \
-            .annotate(n=Sum("orders")).values_list("project_id", "category_code", "n"):
+    for (project_id, code), n in _project_counts(actor, filters, by=("project_id", "category_code")).items():
         tops[project_id].append((code, n))
     scope = project_scope(actor)
     projects = _scoped(Project.objects.all(), scope, "id")
@@ -173,10 +253,8 @@ def project_ranking(*, actor: Any, filters: Filters) -> list[dict[str, Any]]:
 
 def monthly_trend(*, actor: Any, filters: Filters) -> list[dict[str, Any]]:
     """Counted orders per month of the period and of the previous one (the trend line)."""
-    now = dict(_project_rollup(actor, filters).order_by().values("month").annotate(n=Sum("orders"))
-               .values_list("month", "n"))
-    before = dict(_project_rollup(actor, filters, previous=True).order_by().values("month")
-                  .annotate(n=Sum("orders")).values_list("month", "n"))
+    now = _project_counts(actor, filters, by=("month",))
+    before = _project_counts(actor, filters, by=("month",), previous=True)
     months = filters.month_list()
     shift = len(months)
     return [{"month": m.strftime("%Y-%m"), "orders": now.get(m, 0), "previous": before.get(add_months(m, -shift), 0)}
@@ -193,9 +271,8 @@ def pareto(*, actor: Any, filters: Filters, parent: str = "") -> dict[str, Any]:
         children = list(definitions.category(parent).children)
     else:
         children = list(definitions.categories_doc.categories)
-    by_code = dict(_project_rollup(actor, filters.with_(category=parent)).order_by().values("category_code")
-                   .annotate(n=Sum("orders")).values_list("category_code", "n"))
-    bars = []
+    by_code = _project_counts(actor, filters.with_(category=parent), by=("category_code",))
+    bars: list[dict[str, Any]] = []
     for child in children:
         n = sum(by_code.get(code, 0) for code in definitions.codes_within(child.code))
         if parent and child.code == parent:
@@ -217,14 +294,10 @@ def pareto(*, actor: Any, filters: Filters, parent: str = "") -> dict[str, Any]:
 
 
 def buildings_ranking(*, actor: Any, project: Project, filters: Filters) -> list[dict[str, Any]]:
-    qs = MonthlyUnitCategory.objects.filter(project_id=project.id, **_months_filter(filters))
-    codes = _codes(filters.category)
-    if codes is not None:
-        qs = qs.filter(category_code__in=codes)
-    orders = dict(qs.order_by().values("building_id").annotate(n=Sum("orders")).values_list("building_id", "n"))
+    orders = _unit_counts(filters, by=("building_id",), project_id=project.id)
     buildings = list(Building.objects.filter(project=project).order_by("code"))
     units = handed_over_units(by="building", on=_period_end(filters), ids=[b.id for b in buildings])
-    rows = [{"building_id": b.id, "name": b.name, "floors": b.floors, "orders": orders.get(b.id, 0),
+    rows: list[dict[str, Any]] = [{"building_id": b.id, "name": b.name, "floors": b.floors, "orders": orders.get(b.id, 0),
              "units": units.get(b.id, 0), "rate": _rate(orders.get(b.id, 0), units.get(b.id, 0))} for b in buildings]
     rows.sort(key=lambda r: (r["rate"] is None, -(r["rate"] or 0), -r["orders"], r["name"]))
     return rows
@@ -246,13 +319,8 @@ def building_heatmap(*, actor: Any, building: Building, filters: Filters) -> Hea
     categories. Units with no order are cells with 0."""
     from backend.analytics.facts import unit_position
 
-    qs = MonthlyUnitCategory.objects.filter(building_id=building.id, **_months_filter(filters))
-    codes = _codes(filters.category)
-    if codes is not None:
-        qs = qs.filter(category_code__in=codes)
     per_unit: dict[UUID, dict[str, int]] = defaultdict(dict)
-    for unit_id, code, n in qs.order_by().values("unit_id", "category_code").annotate(n=Sum("orders")) \
-            .values_list("unit_id", "category_code", "n"):
+    for (unit_id, code), n in _unit_counts(filters, by=("unit_id", "category_code"), building_id=building.id).items():
         per_unit[unit_id][code] = n
     cells: list[dict[str, Any]] = []
     by_position: dict[int, int] = defaultdict(int)
@@ -278,9 +346,12 @@ def building_heatmap(*, actor: Any, building: Building, filters: Filters) -> Hea
 # --- facts: breakdowns and the drill-down list -------------------------------------------------------
 
 
-def facts_for(*, actor: Any, filters: Filters) -> QuerySet[OrderFact]:
-    """The counted orders behind every number of the pages, under the filters."""
-    qs = _scoped(OrderFact.objects.filter(counted=True, **_months_filter(filters)), project_scope(actor))
+def facts_for(*, actor: Any, filters: Filters, period: bool = True) -> QuerySet[OrderFact]:
+    """The counted orders behind every number of the pages, under the filters (``period=False``: of
+    any date, for a caller that bounds the dates itself)."""
+    qs = _scoped(OrderFact.objects.filter(counted=True), project_scope(actor))
+    if period:
+        qs = qs.filter(_facts_in_period(filters))
     for name in ("project", "building", "unit", "team"):
         value = getattr(filters, name)
         if value:
@@ -390,25 +461,72 @@ def _share(part: int | None, whole: int | None) -> float | None:
     return round((part or 0) * 100 / whole, 1) if whole else None
 
 
-KPI_AGGREGATES = {
-    "orders": Count("order_id"),
-    "n_completed": Count("order_id", filter=Q(completed=True)),
-    "ftf": Count("order_id", filter=Q(first_time_fix=True)),
-    "reopened": Count("order_id", filter=Q(completed=True, reopen_count__gt=0)),
-    "response_met": Count("order_id", filter=Q(response_on_time=True)),
-    "response_known": Count("order_id", filter=Q(response_on_time__isnull=False)),
-    "arrival_met": Count("order_id", filter=Q(arrival_on_time=True)),
-    "arrival_known": Count("order_id", filter=Q(arrival_on_time__isnull=False)),
-    "resolution_met": Count("order_id", filter=Q(resolution_on_time=True)),
-    "resolution_known": Count("order_id", filter=Q(resolution_on_time__isnull=False)),
-    "mean_resolution": Avg("resolution_business_seconds"),
-    "rating": Avg("rating_quality"),
-    "offered": Count("order_id", filter=Q(grab_offered=True)),
-    "taken": Count("order_id", filter=Q(grab_taken=True)),
-}
+def _mean(total: Any, n: int | None, *, scale: float = 1, digits: int = 2) -> float | None:
+    return round(float(total) / n / scale, digits) if n else None
 
 
-def _kpis(row: dict[str, Any], durations: list[int]) -> dict[str, Any]:
+class PercentileDisc(Aggregate):
+    """PostgreSQL's ``percentile_disc``: the first value whose cumulative share reaches the fraction —
+    the nearest rank the pages define (``percentile_cont`` would interpolate between two orders and
+    give a duration no order had)."""
+
+    function = "percentile_disc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, *, fraction: float) -> None:
+        super().__init__(expression, fraction=float(fraction))
+
+
+# The roll-up's columns added up: the same keys as ``SERVICE_SUMS`` over the facts.
+ROLLUP_SUMS = {name: Sum(name) for name in SERVICE_SUMS}
+# Filters the service roll-up answers; any other filter reads the facts.
+ROLLUP_FILTERS = frozenset({"project", "category", "team"})
+FACT_ONLY_FILTERS = ("building", "unit", "layout", "cohort", "floor", "position")
+
+
+def _service_sums(*, actor: Any, filters: Filters, by: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
+    """``SERVICE_SUMS`` per ``by`` in the period: from the service roll-up when it serves the filters,
+    else from the facts."""
+    facts = facts_for(actor=actor, filters=filters)
+    if any(getattr(filters, name) for name in FACT_ONLY_FILTERS):
+        if not by:
+            return {(): facts.aggregate(**SERVICE_SUMS)}
+        return {tuple(row[b] for b in by): row for row in facts.order_by().values(*by).annotate(**SERVICE_SUMS)}
+    rollups = _scoped(MonthlyServiceRollup.objects.all(), project_scope(actor))
+    if filters.project:
+        rollups = rollups.filter(project_id=filters.project)
+    if filters.team:
+        rollups = rollups.filter(team_id=filters.team)
+    codes = _codes(filters.category)
+    if codes is not None:
+        rollups = rollups.filter(category_code__in=codes)
+    # The facts of the edge days: facts_for without its period (``_summed`` bounds them by day).
+    edge_facts = facts_for(actor=actor, filters=filters, period=False)
+    return _summed(rollups, edge_facts, filters, by=by, rollup_sums=ROLLUP_SUMS, fact_sums=SERVICE_SUMS)
+
+
+def p90_seconds(facts: QuerySet[OrderFact], key: str | None) -> dict[Any, int]:
+    """Nearest-rank P90 of the resolution time per ``key`` (None: overall, under the key None), in SQL
+    on PostgreSQL, in Python elsewhere."""
+    timed = facts.filter(resolution_business_seconds__isnull=False).order_by()
+    if connections[router.db_for_read(OrderFact)].vendor == "postgresql":
+        if key is None:
+            value = timed.aggregate(p=PercentileDisc("resolution_business_seconds", fraction=0.9))["p"]
+            return {} if value is None else {None: int(value)}
+        return {row[key]: int(row["p"]) for row in timed.values(key).annotate(
+            p=PercentileDisc("resolution_business_seconds", fraction=0.9))}
+    durations: dict[Any, list[int]] = defaultdict(list)
+    if key is None:
+        for seconds in timed.values_list("resolution_business_seconds", flat=True):
+            durations[None].append(int(seconds or 0))
+    else:
+        for value, seconds in timed.values_list(key, "resolution_business_seconds"):
+            durations[value].append(seconds)
+    return {k: v for k, values in durations.items() if (v := percentile(values, 0.9)) is not None}
+
+
+def _kpis(row: dict[str, Any], p90: int | None) -> dict[str, Any]:
     return {
         "orders": row["orders"], "completed": row["n_completed"],
         "first_time_fix": _share(row["ftf"], row["n_completed"]),
@@ -416,39 +534,36 @@ def _kpis(row: dict[str, Any], durations: list[int]) -> dict[str, Any]:
         "response": _share(row["response_met"], row["response_known"]),
         "arrival": _share(row["arrival_met"], row["arrival_known"]),
         "resolution": _share(row["resolution_met"], row["resolution_known"]),
-        "mean_hours": round(row["mean_resolution"] / 3600, 1) if row["mean_resolution"] is not None else None,
-        "p90_hours": round(p / 3600, 1) if (p := percentile(durations, 0.9)) is not None else None,
-        "rating": round(row["rating"], 2) if row["rating"] is not None else None,
+        "mean_hours": _mean(row["resolution_seconds"], row["resolution_n"], scale=3600, digits=1),
+        "p90_hours": round(p90 / 3600, 1) if p90 is not None else None,
+        "rating": _mean(row["quality_sum"], row["quality_n"]),
         "grab_take_up": _share(row["taken"], row["offered"]),
     }
 
 
-def _grouped_kpis(facts: QuerySet[OrderFact], key: str) -> dict[Any, dict[str, Any]]:
-    durations: dict[Any, list[int]] = defaultdict(list)
-    for value, seconds in facts.filter(resolution_business_seconds__isnull=False).values_list(
-            key, "resolution_business_seconds"):
-        durations[value].append(seconds)
-    return {row[key]: _kpis(row, durations.get(row[key], []))
-            for row in facts.order_by().values(key).annotate(**KPI_AGGREGATES)}
+def _grouped_kpis(*, actor: Any, filters: Filters, key: str, p90: bool = True) -> dict[Any, dict[str, Any]]:
+    sums = _service_sums(actor=actor, filters=filters, by=(key,))
+    p90s = p90_seconds(facts_for(actor=actor, filters=filters), key) if p90 else {}
+    return {k[0]: _kpis(row, p90s.get(k[0])) for k, row in sums.items() if row["orders"]}
 
 
 def service_kpis(*, actor: Any, filters: Filters, now: datetime) -> dict[str, Any]:
-    facts = facts_for(actor=actor, filters=filters)
-    overall_row = facts.aggregate(**KPI_AGGREGATES)
-    overall = _kpis(overall_row, [int(v or 0) for v in facts.filter(resolution_business_seconds__isnull=False)
-                                  .values_list("resolution_business_seconds", flat=True)])
+    overall_row = _service_sums(actor=actor, filters=filters, by=()).get(()) or {n: 0 for n in SERVICE_SUMS}
+    overall = _kpis(overall_row, p90_seconds(facts_for(actor=actor, filters=filters), None).get(None))
     teams = dict(Team.objects.values_list("id", "name"))
     by_team = [{"team_id": k, "name": teams.get(k, _("(no team)")) if k else _("(no team)"), **v}
-               for k, v in _grouped_kpis(facts, "team_id").items()]
+               for k, v in _grouped_kpis(actor=actor, filters=filters, key="team_id").items()]
     by_team.sort(key=lambda r: (-r["orders"], r["name"]))
-    by_category = [{"code": k, "name": category_name(k), **v} for k, v in _grouped_kpis(facts, "top_category").items()]
-    by_category.sort(key=lambda r: -r["orders"])
-    tech_rows = _grouped_kpis(facts.filter(technician_id__isnull=False), "technician_id")
+    by_category = [{"code": k, "name": category_name(k), **v}
+                   for k, v in _grouped_kpis(actor=actor, filters=filters, key="top_category").items()]
+    by_category.sort(key=lambda r: (-r["orders"], r["code"]))
+    tech_rows = {k: v for k, v in _grouped_kpis(actor=actor, filters=filters, key="technician_id").items()
+                 if k is not None}
     names = {u.id: (u.get_full_name() or u.username) for u in User.objects.filter(id__in=list(tech_rows))}
     technicians = sorted(({"technician_id": k, "name": names.get(k, ""), **v} for k, v in tech_rows.items()),
                          key=lambda r: (-r["orders"], r["name"]))
-    monthly = {row["month"]: dict(row) for row in facts.order_by().values("month").annotate(**KPI_AGGREGATES)}
-    by_month = [{"month": m.strftime("%Y-%m"), **_kpis(monthly[m], [])} if m in monthly else
+    monthly = _grouped_kpis(actor=actor, filters=filters, key="month", p90=False)
+    by_month = [{"month": m.strftime("%Y-%m"), **monthly[m]} if m in monthly else
                 {"month": m.strftime("%Y-%m"), "response": None, "arrival": None, "resolution": None, "orders": 0}
                 for m in filters.month_list()]
     return {"overall": overall, "teams": by_team, "categories": by_category, "technicians": technicians,
@@ -468,47 +583,39 @@ def backlog(*, actor: Any, filters: Filters, now: datetime) -> list[dict[str, An
     codes = _codes(filters.category)
     if codes is not None:
         qs = qs.filter(category_code__in=codes)
-    rows, lower = [], None
-    for days, label in AGE_BUCKETS:
-        bucket = qs
+    buckets, lower = {}, None
+    for index, (days, _label) in enumerate(AGE_BUCKETS):
+        within = Q()
         if lower is not None:
-            bucket = bucket.filter(created_at__lte=now - timedelta(days=lower))
+            within &= Q(created_at__lte=now - timedelta(days=lower))
         if days is not None:
-            bucket = bucket.filter(created_at__gt=now - timedelta(days=days))
-        rows.append({"label": label, "orders": bucket.count()})
+            within &= Q(created_at__gt=now - timedelta(days=days))
+        buckets[f"b{index}"] = Count("order_id", filter=within)
         lower = days
-    return rows
+    counts = qs.aggregate(**buckets)  # one pass over the open orders (a partial index)
+    return [{"label": label, "orders": counts[f"b{i}"]} for i, (_days, label) in enumerate(AGE_BUCKETS)]
 
 
 # --- cost and satisfaction --------------------------------------------------------------------------
 
-COST_AGGREGATES = {
-    "orders": Count("order_id"),
-    "estimate": Sum("estimate_yuan", default=Decimal("0")),
-    "actual": Sum("actual_cost_yuan", default=Decimal("0")),
-    "in_warranty": Sum("actual_cost_yuan", filter=Q(warranty="in"), default=Decimal("0")),
-    "out_warranty": Sum("actual_cost_yuan", filter=Q(warranty="out"), default=Decimal("0")),
-    "income": Sum("paid_income_yuan", default=Decimal("0")),
-    "timeliness": Avg("rating_timeliness"),
-    "attitude": Avg("rating_attitude"),
-    "quality": Avg("rating_quality"),
-    "rated": Count("order_id", filter=Q(rating_quality__isnull=False)),
-}
-
-
-def _round(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()}
+def _cost_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"orders": row["orders"], "estimate": row["estimate"], "actual": row["actual"],
+            "in_warranty": row["in_warranty"], "out_warranty": row["out_warranty"], "income": row["income"],
+            "timeliness": _mean(row["timeliness_sum"], row["timeliness_n"]),
+            "attitude": _mean(row["attitude_sum"], row["attitude_n"]),
+            "quality": _mean(row["quality_sum"], row["quality_n"]), "rated": row["quality_n"]}
 
 
 def cost_satisfaction(*, actor: Any, filters: Filters) -> dict[str, Any]:
     facts = facts_for(actor=actor, filters=filters)
-    overall = _round(facts.aggregate(**COST_AGGREGATES))
-    categories = sorted(({"code": r["top_category"], "name": category_name(r["top_category"]), **_round(dict(r))}
-                         for r in facts.order_by().values("top_category").annotate(**COST_AGGREGATES)),
+    overall_row = _service_sums(actor=actor, filters=filters, by=()).get(()) or {n: 0 for n in SERVICE_SUMS}
+    overall = _cost_row(overall_row)
+    categories = sorted(({"code": k[0], "name": category_name(k[0]), **_cost_row(r)} for k, r in
+                         _service_sums(actor=actor, filters=filters, by=("top_category",)).items() if r["orders"]),
                         key=lambda r: (-r["actual"], r["code"]))
     names = dict(Project.objects.values_list("id", "name"))
-    projects = sorted(({"project_id": r["project_id"], "name": names.get(r["project_id"], ""), **_round(dict(r))}
-                       for r in facts.order_by().values("project_id").annotate(**COST_AGGREGATES)),
+    projects = sorted(({"project_id": k[0], "name": names.get(k[0], ""), **_cost_row(r)} for k, r in
+                       _service_sums(actor=actor, filters=filters, by=("project_id",)).items() if r["orders"]),
                       key=lambda r: (-r["actual"], r["name"]))
     comments = list(facts.exclude(rating_comment="").order_by("-created_at", "-order_id")
                     .values("order_id", "number", "rating_quality", "rating_timeliness", "rating_attitude",
@@ -553,6 +660,8 @@ def rollups_differences(*, now: datetime, sample: int | None = None) -> list[str
             ("project roll-up", MonthlyProjectCategory.objects.all(), project_rollup_rows(OrderFact.objects.all()),
              p_fields),
             ("unit roll-up", MonthlyUnitCategory.objects.all(), unit_rollup_rows(OrderFact.objects.all()), u_fields),
+            ("service roll-up", MonthlyServiceRollup.objects.all(), service_rollup_rows(OrderFact.objects.all()),
+             ("month", "project_id", "category_code", "top_category", "team_id", "technician_id", *SERVICE_SUMS)),
         ):
             left = {key(r, fields) for r in stored_rows}
             right = {key(r, fields) for r in computed}

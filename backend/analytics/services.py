@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +24,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from backend.analytics.facts import facts_compute
-from backend.analytics.models import MonthlyProjectCategory, MonthlyUnitCategory, OrderFact, RefreshState
+from backend.analytics.models import (
+    MonthlyProjectCategory,
+    MonthlyServiceRollup,
+    MonthlyUnitCategory,
+    OrderFact,
+    RefreshState,
+)
 from backend.core.cursors import safe_cursor
 from backend.workorders.models import TimelineEvent, WorkOrder
 
@@ -106,11 +113,53 @@ def unit_rollup_rows(facts: Any) -> list[MonthlyUnitCategory]:
             .annotate(orders=Count("order_id"))]
 
 
+ZERO = Decimal("0")
+# The sums the service and cost pages are made of, over any set of counted facts. A roll-up row holds
+# them for its key; a page adds rows up (``Sum`` of each column) or, where no roll-up serves its
+# filters, takes them straight from the facts — the same numbers either way.
+SERVICE_SUMS: dict[str, Any] = {
+    "orders": Count("order_id"),
+    "n_completed": Count("order_id", filter=Q(completed=True)),
+    "ftf": Count("order_id", filter=Q(first_time_fix=True)),
+    "reopened": Count("order_id", filter=Q(completed=True, reopen_count__gt=0)),
+    "response_met": Count("order_id", filter=Q(response_on_time=True)),
+    "response_known": Count("order_id", filter=Q(response_on_time__isnull=False)),
+    "arrival_met": Count("order_id", filter=Q(arrival_on_time=True)),
+    "arrival_known": Count("order_id", filter=Q(arrival_on_time__isnull=False)),
+    "resolution_met": Count("order_id", filter=Q(resolution_on_time=True)),
+    "resolution_known": Count("order_id", filter=Q(resolution_on_time__isnull=False)),
+    "resolution_n": Count("resolution_business_seconds"),
+    "resolution_seconds": Sum("resolution_business_seconds", default=0),
+    "offered": Count("order_id", filter=Q(grab_offered=True)),
+    "taken": Count("order_id", filter=Q(grab_taken=True)),
+    "estimate": Sum("estimate_yuan", default=ZERO),
+    "actual": Sum("actual_cost_yuan", default=ZERO),
+    "in_warranty": Sum("actual_cost_yuan", filter=Q(warranty="in"), default=ZERO),
+    "out_warranty": Sum("actual_cost_yuan", filter=Q(warranty="out"), default=ZERO),
+    "income": Sum("paid_income_yuan", default=ZERO),
+    "timeliness_sum": Sum("rating_timeliness", default=0),
+    "timeliness_n": Count("rating_timeliness"),
+    "attitude_sum": Sum("rating_attitude", default=0),
+    "attitude_n": Count("rating_attitude"),
+    "quality_sum": Sum("rating_quality", default=0),
+    "quality_n": Count("rating_quality"),
+}
+SERVICE_KEY = ("month", "project_id", "category_code", "top_category", "team_id", "technician_id")
+
+
+def service_rollup_rows(facts: Any) -> list[MonthlyServiceRollup]:
+    """The month × project × category × team × technician rows of these facts (counted orders)."""
+    return [MonthlyServiceRollup(**row) for row in
+            facts.filter(counted=True).order_by().values(*SERVICE_KEY).annotate(**SERVICE_SUMS)]
+
+
 def _rollup_projects(slices: set[tuple[date, UUID]]) -> None:
     for month, projects in _by_month(slices).items():
         MonthlyProjectCategory.objects.filter(month=month, project_id__in=projects).delete()
-        MonthlyProjectCategory.objects.bulk_create(
-            project_rollup_rows(OrderFact.objects.filter(month=month, project_id__in=projects)), batch_size=1000)
+        MonthlyServiceRollup.objects.filter(month=month, project_id__in=projects).delete()
+        facts = OrderFact.objects.filter(month=month, project_id__in=projects)
+        MonthlyProjectCategory.objects.bulk_create(project_rollup_rows(facts), batch_size=1000)
+        MonthlyServiceRollup.objects.bulk_create(service_rollup_rows(facts), batch_size=1000)
 
 
 def _rollup_buildings(slices: set[tuple[date, UUID]]) -> None:
@@ -140,6 +189,7 @@ def rollups_rebuild(*, now: datetime, progress: Any = None) -> int:
         cursor = safe_cursor()
         MonthlyProjectCategory.objects.all().delete()
         MonthlyUnitCategory.objects.all().delete()
+        MonthlyServiceRollup.objects.all().delete()
         OrderFact.objects.all().delete()
         written = 0
         ids = WorkOrder.objects.order_by("id").values_list("id", flat=True)
@@ -155,6 +205,7 @@ def rollups_rebuild(*, now: datetime, progress: Any = None) -> int:
             written += _insert_facts((batch[0], batch[-1]), now)
         _bulk_write(MonthlyProjectCategory, project_rollup_rows(OrderFact.objects.all()))
         _bulk_write(MonthlyUnitCategory, unit_rollup_rows(OrderFact.objects.all()))
+        _bulk_write(MonthlyServiceRollup, service_rollup_rows(OrderFact.objects.all()))
         RefreshState.objects.filter(id=1).update(watermark=cursor, refreshed_at=now, rebuilt_at=now)
     return written
 
