@@ -152,8 +152,8 @@ def decide(*, component: str, residential: bool, handover: date | None, acceptan
               "contractor_article": comp.contractor_article, "owner_article": comp.owner_article}
     if not residential or owner_end is None:
         return Ends(component, owner_end, contractor_end, contractor_end, "contractor",
-                    "warranty.art33_non_residential" if not residential else "warranty.no_handover", params)
+                    "art33.non_residential" if not residential else "art33.no_handover", params)
     if owner_end > contractor_end:
-        return Ends(component, owner_end, contractor_end, owner_end, "owner", "warranty.art33_residential", params)
-    return Ends(component, owner_end, contractor_end, contractor_end, "contractor", "warranty.art33_residential",
+        return Ends(component, owner_end, contractor_end, owner_end, "owner", "art33.residential", params)
+    return Ends(component, owner_end, contractor_end, contractor_end, "contractor", "art33.residential",
                 params)
