@@ -33,6 +33,9 @@ class Batch(models.Model):
         constraints = [models.CheckConstraint(condition=Q(end_date__gte=F("start_date")),
                                               name="handover_batch_dates_ordered")]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class ItemStatus(models.TextChoices):
     INVITED = "invited", _("Invited")
@@ -72,6 +75,9 @@ class Item(models.Model):
             models.CheckConstraint(condition=Q(status__in=ItemStatus.values), name="handover_item_status_valid"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id} · {self.status}"
+
 
 class Slot(models.Model):
     """An appointment slot of a batch; ``booked`` never exceeds ``capacity`` (a check constraint)."""
@@ -90,6 +96,9 @@ class Slot(models.Model):
             models.UniqueConstraint(fields=["batch", "starts_at"], name="uniq_handover_slot_start"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} ({self.booked}/{self.capacity})"
+
 
 class Appointment(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="appointments")
@@ -102,6 +111,9 @@ class Appointment(models.Model):
         constraints = [models.UniqueConstraint(fields=["item"], condition=Q(cancelled_at__isnull=True),
                                                name="one_live_appointment_per_item")]
 
+    def __str__(self) -> str:
+        return f"{self.item_id} @ {self.slot_id}"
+
 
 class ChecklistTemplate(models.Model):
     """The inspection checklist of a unit type (户型): ``items`` is ``[{"room": ..., "item": ...}]``."""
@@ -113,6 +125,9 @@ class ChecklistTemplate(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "layout"], name="uniq_checklist_layout")]
 
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.layout or '*'}"
+
 
 class Inspection(models.Model):
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="inspection")
@@ -120,6 +135,9 @@ class Inspection(models.Model):
     started_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
     signature = models.FileField(upload_to="handover/signatures/", blank=True)
+
+    def __str__(self) -> str:
+        return f"inspection {self.item_id}"
 
 
 class LineResult(models.TextChoices):
@@ -139,6 +157,9 @@ class InspectionLine(models.Model):
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["inspection", "seq"], name="uniq_inspection_line")]
 
+    def __str__(self) -> str:
+        return f"{self.room} · {self.item}"
+
 
 class Defect(models.Model):
     """A defect found at inspection; it IS a work order (channel ``handover_inspection``)."""
@@ -147,6 +168,9 @@ class Defect(models.Model):
     line = models.ForeignKey(InspectionLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     order = models.OneToOneField("workorders.WorkOrder", on_delete=models.PROTECT, related_name="handover_defect")
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"defect {self.order_id}"
 
 
 class KeyKind(models.TextChoices):
@@ -165,6 +189,9 @@ class KeyHanded(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "kind"], name="uniq_key_kind"),
                        models.CheckConstraint(condition=Q(count__gte=1), name="key_count_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} × {self.count}"
+
 
 class Meter(models.TextChoices):
     WATER = "water", _("Water")
@@ -182,6 +209,9 @@ class MeterReading(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "meter"], name="uniq_meter_reading"),
                        models.CheckConstraint(condition=Q(reading__gte=0), name="meter_reading_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.meter} {self.reading}"
+
 
 class FirstTaskRule(models.Model):
     """A service task opened at completion, per project: e.g. a follow-up visit 30 days after handover."""
@@ -192,6 +222,9 @@ class FirstTaskRule(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "kind"], name="uniq_first_task_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} +{self.days_after}d"
 
 
 class ServiceTask(models.Model):
@@ -204,3 +237,6 @@ class ServiceTask(models.Model):
     class Meta:
         ordering = ["due_date"]
         constraints = [models.UniqueConstraint(fields=["item", "kind"], name="uniq_service_task")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.due_date}"
