@@ -13,20 +13,43 @@ from backend.core.errors import AppError
 from backend.properties import qr
 from backend.properties.errors import InvalidIdNumber, InvalidPhone
 from backend.properties.identity import hash_id_number, mask_phone, normalize_phone
-from backend.properties.models import Building, Owner, Ownership, Project, PublicArea, QrToken, Unit
+from backend.properties.models import (
+    Building,
+    BuildingComponentContractor,
+    Contractor,
+    Owner,
+    Ownership,
+    Project,
+    PublicArea,
+    QrToken,
+    Unit,
+)
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "city", "delivery_date", "sla_calendar", "service_phone")
+    list_display = ("code", "name", "city", "delivery_date", "sla_calendar", "service_phone", "warranty_region")
     list_filter = ("city", "sla_calendar")
     search_fields = ("code", "name", "city", "address")
     ordering = ("code",)
 
 
+class BuildingComponentContractorInline(admin.TabularInline):
+    model = BuildingComponentContractor
+    extra = 0
+    autocomplete_fields = ("contractor",)
+
+
+@admin.register(Contractor)
+class ContractorAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact_phone")
+    search_fields = ("name",)
+
+
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
-    list_display = ("project", "code", "name", "floors")
+    list_display = ("project", "code", "name", "floors", "completion_acceptance_date", "design_life_years")
+    inlines = [BuildingComponentContractorInline]
     list_filter = ("project__city",)
     search_fields = ("code", "name", "project__code", "project__name")
     autocomplete_fields = ("project",)
@@ -41,7 +64,7 @@ class OwnershipInline(admin.TabularInline):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("number", "building", "floor", "layout", "area_m2", "handover_status", "handover_date")
+    list_display = ("number", "building", "floor", "layout", "area_m2", "use", "handover_status", "handover_date")
     list_filter = ("handover_status", "layout", "building__project__city")
     search_fields = ("number", "building__code", "building__name", "building__project__code", "building__project__name")
     autocomplete_fields = ("building",)

@@ -34,6 +34,8 @@ class Project(SyncTracked):
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
     delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
     sla_calendar = models.CharField(_("SLA calendar"), max_length=50, default="standard")
+    # Region for heating/cooling seasons and regional warranty rules (workflows.warranty.SEASONS keys).
+    warranty_region = models.CharField(_("warranty region"), max_length=30, default="default")
     # The customer-service line homeowners are told to call (E.164, may be empty).
     service_phone = models.CharField(_("customer service phone (E.164)"), max_length=20, blank=True, default="")
     # Regions (ISO codes, e.g. "HK MO") whose mobile numbers may receive this project's verification
@@ -64,6 +66,9 @@ class Building(models.Model):
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
     floors = models.PositiveSmallIntegerField(_("floors"))
+    # 竣工验收合格之日: the contractor's warranty chain starts here; empty → warranty "unknown".
+    completion_acceptance_date = models.DateField(_("completion acceptance date"), null=True, blank=True)
+    design_life_years = models.PositiveSmallIntegerField(_("design life (years)"), default=50)
 
     class Meta:
         verbose_name = _("building")
@@ -84,6 +89,13 @@ class HandoverStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
 
 
+class UnitUse(models.TextChoices):
+    RESIDENTIAL = "residential", _("Residential")
+    SHOP = "shop", _("Shop")
+    OFFICE = "office", _("Office")
+    PARKING = "parking", _("Parking")
+
+
 class Unit(SyncTracked):
     """A unit (房号) in a building."""
 
@@ -97,6 +109,7 @@ class Unit(SyncTracked):
         _("handover status"), max_length=20, choices=HandoverStatus.choices, default=HandoverStatus.NOT_DELIVERED
     )
     handover_date = models.DateField(_("handover date"), null=True, blank=True)
+    use = models.CharField(_("use"), max_length=20, choices=UnitUse.choices, default=UnitUse.RESIDENTIAL)
 
     class Meta:
         verbose_name = _("unit")
@@ -200,3 +213,38 @@ class QrToken(models.Model):
 
     def __str__(self) -> str:
         return f"QR {self.token[:8]}…"
+
+
+class Contractor(models.Model):
+    """A contractor or supplier (承包单位/供应商) that owes the developer warranty on its work."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("contractor")
+        verbose_name_plural = _("contractors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BuildingComponentContractor(models.Model):
+    """Who built a component (workflows.warranty.COMPONENTS code) of a building."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="component_contractors",
+                                 verbose_name=_("building"))
+    component = models.CharField(_("component"), max_length=40)
+    contractor = models.ForeignKey(Contractor, on_delete=models.PROTECT, related_name="components",
+                                   verbose_name=_("contractor"))
+
+    class Meta:
+        verbose_name = _("building component contractor")
+        verbose_name_plural = _("building component contractors")
+        constraints = [models.UniqueConstraint(fields=["building", "component"], name="uniq_building_component")]
+
+    def __str__(self) -> str:
+        return f"{self.building} {self.component}: {self.contractor}"

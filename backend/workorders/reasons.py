@@ -74,7 +74,15 @@ WARRANTY_REASONS: dict[str, Any] = {
     "warranty.no_handover_date": gettext_lazy("The unit has no handover date"),
     "warranty.in": gettext_lazy("%(years)s-year warranty for %(category)s until %(ends)s"),
     "warranty.ended": gettext_lazy("%(years)s-year warranty for %(category)s ended %(ends)s"),
+    "warranty.unmapped": gettext_lazy("Unknown: %(category)s is not mapped to a warranty component"),
+    "warranty.acceptance_missing": gettext_lazy("Unknown — acceptance date missing"),
+    "warranty.in_chain": gettext_lazy("Warranty for %(category)s until %(ends)s (%(chain)s decided; owner's "
+                                      "period ends %(owner_end)s, contractor's %(contractor_end)s)"),
+    "warranty.ended_chain": gettext_lazy("Warranty for %(category)s ended %(ends)s (%(chain)s decided; owner's "
+                                         "period ended %(owner_end)s, contractor's %(contractor_end)s)"),
 }
+WARRANTY_CHAINS: dict[str, Any] = {"owner": gettext_lazy("the owner's period"),
+                                   "contractor": gettext_lazy("the contractor's period")}
 
 
 def warranty_reason_text(*, reasoning: Mapping[str, Any] | None, fallback: str) -> str:
@@ -86,6 +94,8 @@ def warranty_reason_text(*, reasoning: Mapping[str, Any] | None, fallback: str) 
         return fallback
     if "category" in params:
         params["category"] = category_name(str(params["category"]))
+    if "chain" in params:
+        params["chain"] = WARRANTY_CHAINS.get(str(params["chain"]), params["chain"])
     return _format(WARRANTY_REASONS[code], params, fallback)
 
 

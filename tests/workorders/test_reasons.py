@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from backend.properties.models import Unit
+from backend.properties.models import Building, Unit
 from backend.workorders import reasons
 from backend.workorders.actors import Actor
 from backend.workorders.intake.warranty import warranty_verdict
@@ -42,14 +42,31 @@ def _detail(user, order, language="zh-hans"):
 def test_the_warranty_reason_is_stored_as_a_code_and_read_in_the_readers_language():
     a, _b = two_sides()
     Unit.objects.filter(id=a.unit.id).update(handover_date=date(2020, 6, 1))
+    Building.objects.filter(id=a.unit.building_id).update(completion_acceptance_date=date(2020, 1, 10))
     order = _intake(a)
+    # Wet-room waterproofing: contractor 5 years from acceptance (80号令 art.7), owner 1 year from handover
+    # (102号 art.6); a residential unit gets the later one (销售办法 art.33).
     assert order.warranty_verdict == "out"
-    assert order.warranty_reasoning == {"code": "warranty.ended",
-                                        "params": {"years": 5, "category": "waterproofing", "ends": "2025-06-01"}}
-    assert order.warranty_reason == "5-year warranty for waterproofing ended 2025-06-01"  # still stored
-    assert _detail(a.dispatcher, order)["warranty_reason"] == "防水渗漏保修期5年，已于2025-06-01届满"
+    assert order.warranty_reasoning == {"code": "warranty.ended_chain", "params": {
+        "category": "waterproofing", "component": "wet_room_waterproofing", "chain": "contractor",
+        "rule": "art33.residential", "ends": "2025-01-10", "owner_end": "2021-06-01",
+        "contractor_end": "2025-01-10"}}
+    assert order.warranty_reason == "warranty for waterproofing ended 2025-01-10 (contractor chain decided)"
+    assert _detail(a.dispatcher, order)["warranty_reason"] == \
+        "防水渗漏保修已于2025-01-10届满（以承包单位保修期为准；业主保修期至2021-06-01，承包单位保修期至2025-01-10）"
     assert _detail(a.dispatcher, order, "en")["warranty_reason"] == \
-        "5-year warranty for Leaks and waterproofing ended 2025-06-01"
+        "Warranty for Leaks and waterproofing ended 2025-01-10 (the contractor's period decided; owner's period " \
+        "ended 2021-06-01, contractor's 2025-01-10)"
+
+
+def test_a_unit_without_acceptance_date_is_unknown_not_guessed():
+    a, _b = two_sides()
+    Unit.objects.filter(id=a.unit.id).update(handover_date=date(2020, 6, 1))
+    Building.objects.filter(id=a.unit.building_id).update(completion_acceptance_date=None)
+    order = _intake(a)
+    assert order.warranty_verdict == "unknown"
+    assert order.warranty_reasoning["code"] == "warranty.acceptance_missing"
+    assert _detail(a.dispatcher, order)["warranty_reason"] == "未知——缺少竣工验收合格日期"
 
 
 def test_an_order_stored_before_the_codes_shows_its_english_reason():
@@ -118,6 +135,7 @@ def test_every_code_the_engine_and_the_warranty_write_has_a_wording():
 def test_the_admin_shows_categories_and_reasons_by_name():
     a, _b = two_sides()
     Unit.objects.filter(id=a.unit.id).update(handover_date=date(2020, 6, 1))
+    Building.objects.filter(id=a.unit.building_id).update(completion_acceptance_date=date(2020, 1, 10))
     order = _intake(a)
     admin = user_with_roles("administrator", is_staff=True, is_superuser=True)
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -126,5 +144,5 @@ def test_the_admin_shows_categories_and_reasons_by_name():
     assert "防水渗漏 / 卫生间渗漏" in listing
     assert client.get("/admin/workorders/workorder/?category=waterproofing").status_code == 200
     page = client.get(f"/admin/workorders/workorder/{order.id}/change/").content.decode()
-    assert "防水渗漏保修期5年，已于2025-06-01届满" in page
+    assert "防水渗漏保修已于2025-01-10届满" in page
     assert "规则 " in page and "5-year warranty" not in page and "is not within" not in page

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.properties",
     "backend.rulesets",
+    "backend.warranty",
     "backend.workorders",
     "backend.notifications",
     "backend.console",

@@ -19,7 +19,8 @@ from backend.accounts.roles import Role
 from backend.core.dates import business_date
 from backend.properties.errors import InvalidPhone
 from backend.properties.identity import normalize_phone
-from backend.properties.models import PublicArea, Unit
+from backend.properties.models import PublicArea, Unit, UnitUse
+from backend.warranty.selectors import extension_months
 from backend.workorders.actors import Actor
 from backend.workorders.definitions import active_definitions
 from backend.workorders.dispatch.routing import order_route_held
@@ -100,7 +101,12 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
     building = unit.building if unit else area.building  # type: ignore[union-attr]
     verdict = warranty_verdict(top_category=definitions.category_path(category_code)[0],
                                handover_date=unit.handover_date if unit else None,
-                               today=business_date(now), public_area=area is not None)
+                               today=business_date(now), public_area=area is not None,
+                               acceptance_date=unit.building.completion_acceptance_date if unit else None,
+                               residential=unit is None or unit.use == UnitUse.RESIDENTIAL,
+                               region=project.warranty_region,
+                               design_life_years=building.design_life_years if building else 50,
+                               extensions=extension_months(project.id) if unit else None)
 
     with transaction.atomic():
         duplicates = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
