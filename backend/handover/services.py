@@ -357,7 +357,7 @@ def handover_complete(*, actor: Any, item_id: UUID, now: datetime) -> Item:
 
 def _start_warranty(item: Item, day: date, actor: Any) -> None:
     """The unit's per-component warranty clocks (the warranty context of issue #20's other half)."""
-    from backend.warranty.services import warranty_clocks_start  # type: ignore[import-not-found]
+    from backend.warranty.services import warranty_clocks_start
 
     warranty_clocks_start(unit_id=item.unit_id, handover_date=day, actor=actor)
 

@@ -150,8 +150,12 @@ def test_completion_records_ownership_dates_access_qr_warranty_and_first_tasks(m
     assert QrToken.objects.filter(unit=unit, revoked_at__isnull=True).count() == 1
     assert sorted(ServiceTask.objects.filter(unit=unit).values_list("kind", "due_date")) == [
         ("follow_up_visit", day + timedelta(days=30)), ("property_certificate", day + timedelta(days=90))]
-    if calls.stand_in:  # before the warranty half is merged: the call of its interface
+    if calls.stand_in:  # without the warranty half: the call of its interface
         assert calls == [{"unit_id": item.unit_id, "handover_date": day}]
+    else:  # the warranty half merged: its clocks exist, started at the handover date
+        from backend.warranty.models import WarrantyClock
+
+        assert WarrantyClock.objects.filter(unit_id=item.unit_id).exists()
 
 
 @pytest.mark.parametrize("step", ["_record_ownership", "_set_unit_handed_over", "_start_warranty", "_first_tasks",

@@ -71,7 +71,7 @@ def warranty_interface(monkeypatch: Any) -> WarrantyCalls:
     call of the interface is checked."""
     calls = WarrantyCalls()
     try:
-        import backend.warranty.services  # type: ignore[import-not-found]  # noqa: F401
+        import backend.warranty.services  # noqa: F401
         return calls
     except ImportError:
         pass
