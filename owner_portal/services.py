@@ -59,8 +59,12 @@ def _phone_may_verify(*, phone: str, qr: QrToken | None, today: Any) -> bool:
     if qr is not None:
         # Anyone in a public area may report what they see; a home's code is for its owners.
         return qr.unit_id is None or owners.filter(unit_id=qr.unit_id).exists()
-    # Signing in from a text-message link: an owner of any home, or someone who reported a public area.
-    return owners.exists() or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
+    # Signing in from a text-message link: an owner of any home, someone who reported a public area,
+    # or a buyer invited to pick a handover appointment.
+    from backend.handover.selectors import phone_has_open_invitation
+
+    return (owners.exists() or WorkOrder.objects.filter(public_area__isnull=False, contact_phone=phone).exists()
+            or phone_has_open_invitation(phone))
 
 
 def _code_regions(*, phone_e164: str, qr: QrToken | None, today: Any) -> set[str]:

@@ -76,6 +76,12 @@ SMS_TEMPLATES: dict[str, SmsTemplate] = {
     "order_completed": SmsTemplate(
         _("Your repair request %(number)s has been completed. Please rate our service."),
         ("number",)),
+    "handover_invite": SmsTemplate(
+        _("Your home at %(project)s is ready for handover. Pick your appointment at %(url)s"),
+        ("project", "url")),
+    "handover_reminder": SmsTemplate(
+        _("Reminder: your home handover appointment is at %(time)s. Please bring your ID card."),
+        ("time",)),
     "otp_code": SmsTemplate(
         _("Your verification code is %(code)s, valid for %(minutes)s minutes. Do not share it with anyone."),
         ("code", "minutes"), secret_params=("code",)),

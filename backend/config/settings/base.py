@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "backend.analytics",
     "backend.crm",
     "backend.rules",
+    "backend.handover",
     "mobile_sync",
     "mobile_sync.uploads",
     "owner_portal",
@@ -208,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
     # The CRM's pools recycle continuously (not a nightly batch); grab countdowns end within seconds.
     "crm-pool-sweep": {"task": "crm.pool_sweep", "schedule": timedelta(seconds=60)},
     "crm-grab-sweep": {"task": "crm.grab_sweep", "schedule": timedelta(seconds=5)},
+    # Handover appointments: a reminder text the day before, once each.
+    "handover-reminders": {"task": "handover.reminders_send", "schedule": timedelta(minutes=5)},
 }
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
