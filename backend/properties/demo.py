@@ -221,8 +221,15 @@ def _seed_project(plan: ProjectPlan) -> Project:
         "name": plan.name, "city": plan.city.name, "address": plan.address, "latitude": plan.latitude,
         "longitude": plan.longitude, "delivery_date": plan.delivery_date, "service_phone": plan.service_phone,
     })
-    Building.objects.bulk_create([Building(project=project, code=code, name=name, floors=floors)
+    # 竣工验收: a delivered project's buildings passed acceptance about three months before delivery
+    # (the contractor's warranty periods run from it); a project still being built has none yet.
+    accepted = plan.delivery_date - timedelta(days=90) if plan.delivered else None
+    Building.objects.bulk_create([Building(project=project, code=code, name=name, floors=floors,
+                                           completion_acceptance_date=accepted)
                                   for code, name, floors in plan.buildings], ignore_conflicts=True)
+    if accepted is not None:  # a demo database seeded before buildings carried the date
+        Building.objects.filter(project=project, completion_acceptance_date__isnull=True) \
+            .update(completion_acceptance_date=accepted)
     buildings = {b.code: b for b in Building.objects.filter(project=project)}
     PublicArea.objects.bulk_create(
         [PublicArea(project=project, building=buildings.get(b_code) if b_code else None, code=code, name=name)

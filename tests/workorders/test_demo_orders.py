@@ -54,3 +54,19 @@ def test_the_demo_has_estimates_waiting_on_each_approver_and_loads_them_once():
     assert set(waiting.values_list("state", "waiting_reason")) == {(State.WAITING, "approval")}
     assert seed_pending_approvals(now=now) == 0
     assert ApprovalInstance.objects.count() == len(APPROVAL_CASES)
+
+
+@pytest.mark.django_db
+def test_the_demo_buildings_of_delivered_projects_have_an_acceptance_date_so_unit_orders_get_a_real_verdict():
+    from backend.properties.models import Building
+
+    seed_demo(scale=1, now=timezone.now())
+    for building in Building.objects.select_related("project"):
+        if building.units.filter(handover_date__isnull=False).exists():
+            assert building.completion_acceptance_date is not None
+            assert building.completion_acceptance_date < building.project.delivery_date
+    seed_orders(now=timezone.now(), projects=1, per_state=1)
+    on_units = WorkOrder.objects.filter(unit__handover_date__isnull=False)
+    assert on_units.exists()
+    assert not on_units.filter(warranty_verdict="unknown").exists(), \
+        list(on_units.filter(warranty_verdict="unknown").values_list("category_code", "warranty_reasoning")[:3])
