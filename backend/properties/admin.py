@@ -46,6 +46,17 @@ class ContractorAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+@admin.register(BuildingComponentContractor)
+class BuildingComponentContractorAdmin(admin.ModelAdmin):
+    """Who built what, across buildings (a contractor's components, for chargeback); also inline on the building."""
+
+    list_display = ("building", "component", "contractor")
+    list_filter = ("component", "contractor")
+    list_select_related = ("building__project", "contractor")
+    search_fields = ("building__code", "building__name", "contractor__name")
+    autocomplete_fields = ("building", "contractor")
+
+
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
     list_display = ("project", "code", "name", "floors", "completion_acceptance_date", "design_life_years")
