@@ -21,7 +21,7 @@ from backend.workorders.actors import Actor
 from backend.workorders.intake.numbering import order_number_next
 from backend.workorders.owner import steps as owner_steps
 from backend.workorders.services import order_intake
-from tests.factories import OwnershipFactory, UnitFactory, user_with_roles
+from tests.factories import BuildingFactory, OwnershipFactory, UnitFactory, user_with_roles
 from tests.workorders.world import two_sides
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,14 +75,18 @@ def test_an_ownership_starting_today_counts_from_the_first_minute_in_shanghai(at
 @pytest.mark.parametrize(("at", "expected"), INSTANTS)
 def test_a_warranty_ending_today_is_judged_with_the_shanghai_date(at, expected):
     with time_machine.travel(at, tick=False):
-        # Plumbing has a two-year warranty: handed over two years before the Shanghai "today", it ended today.
-        unit = UnitFactory(handover_date=expected.replace(year=expected.year - 2))
+        # Pipes: the contractor's two years from the building's acceptance (80号令 art.7) outlast the
+        # owner's two months from the handover (102号 art.6), and the end date is the last day covered.
+        # Accepted two years and a day before the Shanghai "today", the warranty ended yesterday.
+        two_years = expected.replace(year=expected.year - 2)
+        unit = UnitFactory(handover_date=two_years,
+                           building=BuildingFactory(completion_acceptance_date=two_years - timedelta(days=1)))
         order = order_intake(actor=Actor(user=user_with_roles("customer_service")), channel="phone",
                              category_code="drainage", description="厨房下水道堵塞", contact_name="张女士",
                              contact_phone="13800138000", now=at, unit_id=unit.id, route_now=False).order
         assert order.warranty_verdict == "out"
-        # One day earlier it was still in warranty.
-        younger = UnitFactory(handover_date=expected.replace(year=expected.year - 2) + timedelta(days=1))
+        # Accepted one day later, today is its last day in warranty.
+        younger = UnitFactory(handover_date=two_years, building=BuildingFactory(completion_acceptance_date=two_years))
         order = order_intake(actor=Actor(user=user_with_roles("customer_service")), channel="phone",
                              category_code="drainage", description="厨房下水道堵塞", contact_name="张女士",
                              contact_phone="13800138000", now=at, unit_id=younger.id, route_now=False).order
