@@ -8,15 +8,16 @@ from typing import Any
 from backend.warranty.models import WarrantyClock
 from backend.warranty.selectors import unit_warranty_terms
 
+CLOCK_FIELDS = ("handover_date", "owner_end", "contractor_end", "decided_end", "chain", "rule", "params")
+
 
 def warranty_clocks_start(*, unit_id: Any, handover_date: date, actor: Any = None) -> list[WarrantyClock]:
-    """Create or refresh one clock per component for the unit, started at ``handover_date``."""
-    clocks = []
-    for term in unit_warranty_terms(unit_id=unit_id, handover_date=handover_date):
-        clock, _ = WarrantyClock.objects.update_or_create(
-            unit_id=unit_id, component=term.component,
-            defaults={"handover_date": handover_date, "owner_end": term.owner_end,
-                      "contractor_end": term.contractor_end, "decided_end": term.decided_end,
-                      "chain": term.chain, "rule": term.rule, "params": {}})
-        clocks.append(clock)
-    return clocks
+    """Create or refresh one clock per component for the unit, started at ``handover_date``: one
+    upsert for all the components (not a read and a write per component), then the stored rows."""
+    WarrantyClock.objects.bulk_create(
+        [WarrantyClock(unit_id=unit_id, component=term.component, handover_date=handover_date,
+                       owner_end=term.owner_end, contractor_end=term.contractor_end, decided_end=term.decided_end,
+                       chain=term.chain, rule=term.rule, params={})
+         for term in unit_warranty_terms(unit_id=unit_id, handover_date=handover_date)],
+        update_conflicts=True, unique_fields=["unit", "component"], update_fields=[*CLOCK_FIELDS, "updated_at"])
+    return list(WarrantyClock.objects.filter(unit_id=unit_id).order_by("component"))

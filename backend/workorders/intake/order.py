@@ -106,7 +106,9 @@ def order_intake(*, actor: Actor, channel: str, category_code: str, description:
                                residential=unit is None or unit.use == UnitUse.RESIDENTIAL,
                                region=project.warranty_region,
                                design_life_years=building.design_life_years if building else 50,
-                               extensions=extension_months(project.id) if unit else None)
+                               # the project's extensions only where a decision will weigh them
+                               extensions=extension_months(project.id)
+                               if unit and unit.handover_date and unit.building.completion_acceptance_date else None)
 
     with transaction.atomic():
         duplicates = duplicates_of(unit_id=unit_id, public_area_id=public_area_id, category_code=category_code)
