@@ -38,6 +38,7 @@ from backend.handover.models import (
 from backend.properties.identity import normalize_phone
 from backend.properties.models import HandoverStatus, Owner, Ownership, Unit
 from backend.properties.qr import qr_token_ensure
+from backend.warranty.services import warranty_clocks_start
 
 HANDOVER_ROLES = (Role.HANDOVER_OFFICER, Role.ADMINISTRATOR)
 # The checklist used when the project has none for the unit's layout (户型) nor a default.
@@ -356,9 +357,7 @@ def handover_complete(*, actor: Any, item_id: UUID, now: datetime) -> Item:
 
 
 def _start_warranty(item: Item, day: date, actor: Any) -> None:
-    """The unit's per-component warranty clocks (the warranty context of issue #20's other half)."""
-    from backend.warranty.services import warranty_clocks_start
-
+    """The unit's per-component warranty clocks (the warranty context)."""
     warranty_clocks_start(unit_id=item.unit_id, handover_date=day, actor=actor)
 
 

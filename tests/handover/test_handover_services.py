@@ -10,9 +10,10 @@ from backend.handover.errors import InvalidHandoverStep, NotSigned, SlotFull
 from backend.handover.models import Defect, Item, ItemStatus, ServiceTask, Slot
 from backend.notifications.models import Delivery
 from backend.properties.models import HandoverStatus, Ownership, QrToken, Unit
+from backend.warranty.models import WarrantyClock
 from backend.workorders.models import Channel, WorkOrder
 from tests.authz.framework import database_snapshot
-from tests.handover.world import NOW, invite_all, jpeg, png, site, slot, warranty_interface
+from tests.handover.world import NOW, invite_all, jpeg, png, site, slot
 
 pytestmark = pytest.mark.django_db
 
@@ -133,8 +134,7 @@ def test_inspection_defects_become_orders_on_the_handover_channel_grouped_under_
     assert item.inspection.signature.name.endswith(".png") and item.inspection.signed_at is not None
 
 
-def test_completion_records_ownership_dates_access_qr_warranty_and_first_tasks(monkeypatch):
-    calls = warranty_interface(monkeypatch)
+def test_completion_records_ownership_dates_access_qr_warranty_and_first_tasks():
     s = site()
     item = invite_all(s)[0]
     _inspected(s, item)
@@ -150,18 +150,14 @@ def test_completion_records_ownership_dates_access_qr_warranty_and_first_tasks(m
     assert QrToken.objects.filter(unit=unit, revoked_at__isnull=True).count() == 1
     assert sorted(ServiceTask.objects.filter(unit=unit).values_list("kind", "due_date")) == [
         ("follow_up_visit", day + timedelta(days=30)), ("property_certificate", day + timedelta(days=90))]
-    if calls.stand_in:  # without the warranty half: the call of its interface
-        assert calls == [{"unit_id": item.unit_id, "handover_date": day}]
-    else:  # the warranty half merged: its clocks exist, started at the handover date
-        from backend.warranty.models import WarrantyClock
-
-        assert WarrantyClock.objects.filter(unit_id=item.unit_id).exists()
+    # The warranty clocks exist, started at the handover date.
+    assert WarrantyClock.objects.filter(unit_id=item.unit_id).exists()
+    assert set(WarrantyClock.objects.filter(unit_id=item.unit_id).values_list("handover_date", flat=True)) == {day}
 
 
 @pytest.mark.parametrize("step", ["_record_ownership", "_set_unit_handed_over", "_start_warranty", "_first_tasks",
                                   "qr_token_ensure"])
 def test_completion_leaves_nothing_half_done_when_any_step_fails(monkeypatch, step):
-    warranty_interface(monkeypatch)
     s = site()
     item = invite_all(s)[0]
     _inspected(s, item)

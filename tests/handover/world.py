@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-import types
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -59,30 +57,3 @@ def invite_all(s: Site) -> list[Any]:
 def slot(s: Site, *, hours: int = 24, capacity: int = 2) -> Any:
     return services.slot_add(actor=s.officer, batch_id=s.batch.id, starts_at=NOW + timedelta(hours=hours),
                              minutes=60, capacity=capacity)
-
-
-class WarrantyCalls(list[dict[str, Any]]):
-    stand_in = False
-
-
-def warranty_interface(monkeypatch: Any) -> WarrantyCalls:
-    """The warranty context (issue #20's other half, branch h-20w) when it is merged; until then a
-    recorder standing in for ``backend.warranty.services.warranty_clocks_start`` so completion's
-    call of the interface is checked."""
-    calls = WarrantyCalls()
-    try:
-        import backend.warranty.services  # noqa: F401
-        return calls
-    except ImportError:
-        pass
-    package = types.ModuleType("backend.warranty")
-    module = types.ModuleType("backend.warranty.services")
-
-    def warranty_clocks_start(*, unit_id: Any, handover_date: date, actor: Any = None) -> None:
-        calls.append({"unit_id": unit_id, "handover_date": handover_date})
-
-    module.warranty_clocks_start = warranty_clocks_start  # type: ignore[attr-defined]
-    calls.stand_in = True
-    monkeypatch.setitem(sys.modules, "backend.warranty", package)
-    monkeypatch.setitem(sys.modules, "backend.warranty.services", module)
-    return calls
