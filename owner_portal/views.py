@@ -507,3 +507,20 @@ def kb_suggest(request: HttpRequest) -> HttpResponse:
              "url": reverse("owner_portal:kb_article", args=[a.id]) + suffix} for a in found]
     return JsonResponse({"articles": rows}, json_dumps_params={"ensure_ascii": False})
 
+
+
+# --- documents
+
+
+@require_safe
+@portal_limited
+@owner_required
+def quality_guarantee(request: HttpRequest, identity: OwnerIdentity, unit_id: UUID) -> HttpResponse:
+    """The 住宅质量保证书 of a unit the verified owner owns today (else the portal's 404)."""
+    from backend.warranty.documents import quality_guarantee_pdf_for_owner
+
+    content = quality_guarantee_pdf_for_owner(owner_id=identity.owner_id, unit_id=unit_id, now=_now())
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="quality-guarantee-{unit_id}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

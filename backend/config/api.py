@@ -9,6 +9,7 @@ from backend.core.api import router as core_router
 from backend.core.api_errors import install_error_handlers
 from backend.crm.api import router as crm_router
 from backend.properties.api import router as properties_router
+from backend.warranty.api import router as warranty_router
 from backend.workorders.api import router as workorders_router
 from mobile_sync.api import router as sync_router
 from mobile_sync.uploads.api import router as uploads_router
@@ -26,5 +27,6 @@ api.add_router("/", accounts_router)
 api.add_router("/", properties_router)
 api.add_router("/", workorders_router)
 api.add_router("/", crm_router)
+api.add_router("/", warranty_router)
 api.add_router("/sync", sync_router)
 api.add_router("/sync/uploads", uploads_router)

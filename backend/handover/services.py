@@ -59,10 +59,20 @@ def _field(name: str, reason: str) -> ValidationFailed:
 
 
 def _locked_item(item_id: Any) -> Item:
-    item = Item.objects.select_for_update().select_related("batch", "unit__building").filter(id=item_id).first()
+    """The item, locked (its row only), with what every step reads joined in: the batch, the unit with
+    its building and project (the warranty terms need them), and the inspection if one was started."""
+    item = (Item.objects.select_for_update(of=("self",))
+            .select_related("batch", "unit__building__project", "inspection").filter(id=item_id).first())
     if item is None:
         raise NotFound(details={"object": "handover_item"})
     return item
+
+
+def _inspection_of(item: Item) -> Inspection | None:
+    try:
+        return item.inspection
+    except Inspection.DoesNotExist:
+        return None
 
 
 def batch_create(*, actor: Any, project_id: UUID, building_id: UUID | None, name: str, start_date: date,
@@ -107,9 +117,11 @@ def batch_add_from_crm(*, actor: Any, batch_id: UUID, now: datetime) -> list[Ite
                                           contract_id=UUID(r["contract_id"])) for r in ready])
 
 
-def batch_import(*, actor: Any, batch_id: UUID, rows: list[dict[str, str]], now: datetime) -> list[Item]:
-    """Rows of an import (``unit`` number, ``phone``, ``buyers`` separated by 、 or ,) for developers
-    without the CRM. Every bad row is named; nothing is saved unless all rows are good."""
+def batch_import(*, actor: Any, batch_id: UUID, rows: list[dict[str, Any]], now: datetime) -> list[Item]:
+    """Rows of an import (``unit`` number, ``phone``, ``buyers`` separated by 、 or ,; optional
+    ``building`` code where the batch spans buildings; optional ``row``, the row's number in the file,
+    else counted from 2 under a header) for developers without the CRM. Every bad row is named;
+    nothing is saved unless all rows are good. ``backend.handover.imports`` parses xlsx/csv into these rows."""
     ensure_role(actor, HANDOVER_ROLES)
     batch = Batch.objects.filter(id=batch_id).first()
     if batch is None:
@@ -117,20 +129,36 @@ def batch_import(*, actor: Any, batch_id: UUID, rows: list[dict[str, str]], now:
     units = Unit.objects.filter(building__project_id=batch.project_id)
     if batch.building_id:
         units = units.filter(building_id=batch.building_id)
-    by_number = {u.number: u.id for u in units}
+    by_number: dict[str, list[tuple[str, UUID]]] = {}
+    for number, building_code, unit_id in units.values_list("number", "building__code", "id"):
+        by_number.setdefault(number, []).append((building_code, unit_id))
     errors: list[dict[str, Any]] = []
     invitees: list[Invitee] = []
-    for index, row in enumerate(rows, start=2):  # row 1 is the header
-        unit_id = by_number.get((row.get("unit") or "").strip())
-        if unit_id is None:
+    seen: dict[UUID, int] = {}
+    for default_index, row in enumerate(rows, start=2):  # row 1 is the header
+        index = int(row.get("row") or default_index)
+        building_code = str(row.get("building") or "").strip()
+        matches = [unit_id for code, unit_id in by_number.get(str(row.get("unit") or "").strip(), [])
+                   if not building_code or code == building_code]
+        if not matches:
             errors.append({"row": index, "field": "unit", "reason": "No such unit in this batch's building."})
             continue
+        if len(matches) > 1:
+            errors.append({"row": index, "field": "building",
+                           "reason": "Several buildings have this unit number: name the building."})
+            continue
+        unit_id = matches[0]
+        if unit_id in seen:
+            errors.append({"row": index, "field": "unit", "reason": f"This unit is already on row {seen[unit_id]}."})
+            continue
+        seen[unit_id] = index
         try:
-            phone = normalize_phone(row.get("phone") or "")
+            phone = normalize_phone(str(row.get("phone") or ""))
         except Exception:  # noqa: BLE001 — the registry's parse error becomes a row error
             errors.append({"row": index, "field": "phone", "reason": "Not a valid phone number."})
             continue
-        buyers = [b.strip() for b in (row.get("buyers") or "").replace(",", "、").split("、") if b.strip()]
+        buyers = [b.strip() for b in str(row.get("buyers") or "").replace(",", "、").replace("，", "、").split("、")
+                  if b.strip()]
         if not buyers:
             errors.append({"row": index, "field": "buyers", "reason": "Name at least one buyer."})
             continue
@@ -222,8 +250,8 @@ def inspection_start(*, actor: Any, item_id: UUID, now: datetime) -> Inspection:
     ensure_role(actor, HANDOVER_ROLES)
     with transaction.atomic():
         item = _locked_item(item_id)
-        if hasattr(item, "inspection"):
-            return item.inspection
+        if (existing := _inspection_of(item)) is not None:
+            return existing
         if item.status not in (ItemStatus.INVITED, ItemStatus.BOOKED):
             raise InvalidHandoverStep(details={"status": item.status})
         inspection = Inspection.objects.create(item=item, started_at=now, started_by=actor)
@@ -252,7 +280,7 @@ def defect_report(*, actor: Any, item_id: UUID, category_code: str, description:
     cleaned = [clean_upload(data) for data in (photos or [])]  # a bad photo refuses before anything is saved
     with transaction.atomic():
         item = _locked_item(item_id)
-        inspection = Inspection.objects.filter(item=item).first()
+        inspection = _inspection_of(item)
         if inspection is None or item.status not in (ItemStatus.INSPECTING, ItemStatus.REFUSED):
             raise InvalidHandoverStep(details={"status": item.status})
         line = InspectionLine.objects.filter(id=line_id, inspection=inspection).first() if line_id else None
@@ -276,7 +304,7 @@ def inspection_sign(*, actor: Any, item_id: UUID, signature_png: bytes, now: dat
         raise _field("signature", "Sign in the box (a PNG image).")
     with transaction.atomic():
         item = _locked_item(item_id)
-        inspection = Inspection.objects.filter(item=item).first()
+        inspection = _inspection_of(item)
         if inspection is None or item.status != ItemStatus.INSPECTING:
             raise InvalidHandoverStep(details={"status": item.status})
         inspection.signature.save(f"{item.id}.png", ContentFile(signature_png), save=False)
@@ -315,10 +343,15 @@ def keys_and_readings_record(*, actor: Any, item_id: UUID, keys: dict[str, int],
 # Completion's steps, in order, each inside the one transaction. A list so a test can make any of
 # them fail and check that nothing of the others stays.
 def _record_ownership(item: Item, day: date) -> None:
+    """The owner by phone (an owner of another unit keeps their row and name) and the ownership from
+    the handover date, with no read-then-insert: the unique phone and the unique owner/unit/start
+    decide. The owner's id is read after the insert (an ignored conflict keeps the stored row's id,
+    which the insert does not return)."""
     name = (item.buyers or ["业主"])[0]
-    owner, _created = Owner.objects.get_or_create(phone=item.phone, defaults={"name": name})
-    Ownership.objects.get_or_create(owner=owner, unit_id=item.unit_id, start_date=day,
-                                    defaults={"is_primary_contact": True})
+    Owner.objects.bulk_create([Owner(phone=item.phone, name=name)], ignore_conflicts=True)
+    owner_id = Owner.objects.values_list("id", flat=True).get(phone=item.phone)
+    Ownership.objects.bulk_create([Ownership(owner_id=owner_id, unit_id=item.unit_id, start_date=day,
+                                             is_primary_contact=True)], ignore_conflicts=True)
 
 
 def _set_unit_handed_over(item: Item, day: date) -> None:
@@ -342,7 +375,7 @@ def handover_complete(*, actor: Any, item_id: UUID, now: datetime) -> Item:
         item = _locked_item(item_id)
         if item.status != ItemStatus.INSPECTING:
             raise InvalidHandoverStep(details={"status": item.status})
-        inspection = Inspection.objects.filter(item=item).first()
+        inspection = _inspection_of(item)
         if inspection is None or inspection.signed_at is None:
             raise NotSigned()
         _record_ownership(item, day)
@@ -350,15 +383,16 @@ def handover_complete(*, actor: Any, item_id: UUID, now: datetime) -> Item:
         qr_token_ensure(unit=item.unit, now=now)
         _start_warranty(item, day, actor)
         _first_tasks(item, day)
-        Item.objects.filter(id=item.id).update(status=ItemStatus.COMPLETED, handover_date=day, completed_at=now,
-                                               completed_by=actor)
-    item.refresh_from_db()
+        done = {"status": ItemStatus.COMPLETED, "handover_date": day, "completed_at": now, "completed_by": actor}
+        Item.objects.filter(id=item.id).update(**done)
+    for name, value in done.items():  # what was written, without reading it back
+        setattr(item, name, value)
     return item
 
 
 def _start_warranty(item: Item, day: date, actor: Any) -> None:
     """The unit's per-component warranty clocks (the warranty context)."""
-    warranty_clocks_start(unit_id=item.unit_id, handover_date=day, actor=actor)
+    warranty_clocks_start(unit_id=item.unit_id, unit=item.unit, handover_date=day, actor=actor)
 
 
 def handover_refuse(*, actor: Any, item_id: UUID, reasons: list[str], note: str, now: datetime) -> Item:

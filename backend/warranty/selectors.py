@@ -21,6 +21,10 @@ class Term:
     decided_end: date | None
     chain: str               # "owner" / "contractor" / "unknown"
     rule: str
+    extension_months: int = 0   # the developer's contractual extension added to the owner's end
+    contractor_amount: int = 0  # the contractor's period (80号令), as for the owner's minimum
+    contractor_unit: str = ""
+    contractor_season: str = ""
 
 
 def extension_months(project_id: uuid.UUID | str) -> dict[str, int]:
@@ -29,8 +33,11 @@ def extension_months(project_id: uuid.UUID | str) -> dict[str, int]:
     return dict(OwnerExtension.objects.filter(project_id=project_id).values_list("component", "extra_months"))
 
 
-def unit_warranty_terms(*, unit_id: uuid.UUID | str, handover_date: date | None = None) -> list[Term]:
-    unit = Unit.objects.select_related("building__project").get(pk=unit_id)
+def unit_warranty_terms(*, unit_id: uuid.UUID | str, handover_date: date | None = None,
+                        unit: Unit | None = None) -> list[Term]:
+    """``unit``: the caller's row of ``unit_id`` with its building and project joined (not read again)."""
+    if unit is None:
+        unit = Unit.objects.select_related("building__project").get(pk=unit_id)
     handover = handover_date or unit.handover_date
     building = unit.building
     extensions = extension_months(building.project_id)
@@ -41,5 +48,7 @@ def unit_warranty_terms(*, unit_id: uuid.UUID | str, handover_date: date | None 
                             region=building.project.warranty_region, design_life_years=building.design_life_years,
                             owner_extra_months=extensions.get(code, 0))
         terms.append(Term(code, comp.owner.amount, comp.owner.unit, comp.owner.season, ends.owner_end,
-                          ends.contractor_end, ends.decided_end, ends.chain, ends.rule))
+                          ends.contractor_end, ends.decided_end, ends.chain, ends.rule,
+                          extension_months=extensions.get(code, 0), contractor_amount=comp.contractor.amount,
+                          contractor_unit=comp.contractor.unit, contractor_season=comp.contractor.season))
     return terms

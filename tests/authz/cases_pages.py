@@ -78,6 +78,17 @@ def _portal(path: str, *, data: dict[str, Any] | None = None, succeeds: bool = T
     return make
 
 
+def _portal_quality_guarantee() -> PageScenario:
+    mine, theirs = home_with_owner()
+    client, other = verified_client(mine), verified_client(theirs)
+    url = f"/portal/units/{mine.unit.id}/quality-guarantee.pdf"
+    return PageScenario(urls=[url], allowed=client,
+                        refused=[("a signed-in staff member (no verified phone)", staff_client(Role.ADMINISTRATOR))],
+                        hidden=[("the owner of another home", other, url),
+                                ("this owner, another home's unit", client,
+                                 f"/portal/units/{theirs.unit.id}/quality-guarantee.pdf")])
+
+
 def _jpeg_upload() -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -183,6 +194,7 @@ PAGE_CASES = [
     PageCase("POST", "portal/login", public_reason="the SMS verification for a text message's link"),
     PageCase("POST", "portal/logout", public_reason="ends the caller's own portal session"),
     PageCase("GET", "portal/orders", make=_portal_orders),
+    PageCase("GET", "portal/units/<uuid:unit_id>/quality-guarantee.pdf", make=_portal_quality_guarantee),
     PageCase("GET", "portal/orders/<uuid:order_id>", make=_portal("/portal/orders/{order}")),
     PageCase("GET", "portal/orders/<uuid:order_id>/live", make=_portal("/portal/orders/{order}/live")),
     PageCase("GET", "portal/orders/<uuid:order_id>/events", make=_portal("/portal/orders/{order}/events")),

@@ -207,3 +207,16 @@ def test_someone_without_the_handover_role_changes_nothing():
     with pytest.raises(AppError) as caught:
         services.inspection_start(actor=technician, item_id=item.id, now=NOW)
     assert caught.value.status == 403 and database_snapshot() == before
+
+
+def test_an_owner_who_already_owns_a_home_is_the_same_owner_with_a_second_ownership():
+    from tests.factories import OwnershipFactory
+
+    s = site()
+    item = invite_all(s)[0]
+    earlier = OwnershipFactory(owner__phone=item.phone, owner__name="老业主")
+    _inspected(s, item)
+    services.handover_complete(actor=s.officer, item_id=item.id, now=NOW + timedelta(days=1))
+    owned = Ownership.objects.filter(owner_id=earlier.owner_id).values_list("unit_id", flat=True)
+    assert set(owned) == {earlier.unit_id, item.unit_id}
+    assert Ownership.objects.get(unit_id=item.unit_id).owner.name == "老业主"  # the registered name is kept

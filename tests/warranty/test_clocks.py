@@ -16,8 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_handover_starts_one_clock_per_component_and_refreshes_on_repeat() -> None:
     unit = UnitFactory(building=BuildingFactory(completion_acceptance_date=date(2024, 1, 10)))
-    clocks = warranty_clocks_start(unit_id=unit.pk, handover_date=date(2024, 6, 1))
-    assert len(clocks) == len(COMPONENTS)
+    assert warranty_clocks_start(unit_id=unit.pk, handover_date=date(2024, 6, 1)) == len(COMPONENTS)
     warranty_clocks_start(unit_id=unit.pk, handover_date=date(2024, 7, 1))
     assert WarrantyClock.objects.filter(unit=unit).count() == len(COMPONENTS)
     fit_out = WarrantyClock.objects.get(unit=unit, component="fit_out")
