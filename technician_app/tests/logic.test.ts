@@ -4,6 +4,7 @@ import { Scheduler, backoffDelay, pendingCount, syncWithConflictRetry, INTERVAL_
 import { byUrgency, countdown, currentDeadline, formatMinutes } from '../src/countdown'
 import { makeStep, projectedState, stepTime, type EventRow } from '../src/steps'
 import { drainPhotos, memoryPhotoStore, queuePhoto, uploadPhoto, type Http } from '../src/photos'
+import { estimateAnswered, estimateBody, type Estimate } from '../src/estimates'
 
 function fakeClock(start = 1_000_000) {
   const timers: { at: number; fn: () => void; id: number }[] = []
@@ -229,5 +230,27 @@ describe('photo queue', () => {
     expect(await drainPhotos(store, server.http, new Set(['o1']))).toEqual({ uploaded: 0, left: 0 })
     expect(server.log).toEqual([])
     expect((await store.all())[0]).toMatchObject({ status: 'failed', error: 'order_left_scope' })
+  })
+})
+
+describe('estimates', () => {
+  const queued: Estimate = { id: 'k3T9xQ2mVb7LwZ4a', orderId: 'o1', orderServerId: 'uuid-1', lines: [{ item: '防水层', amount: 1200 }],
+    total: 1200, note: '更换防水层', createdAt: 1, status: 'queued' }
+
+  it('sends the queued record id as the client id, the same body on every try', () => {
+    expect(estimateBody(queued)).toEqual({ amount_yuan: '1200.00', note: '更换防水层', client_id: 'k3T9xQ2mVb7LwZ4a' })
+    expect(estimateBody({ ...queued })).toEqual(estimateBody(queued))
+    expect(queued.id).toMatch(/^[A-Za-z0-9_-]{8,64}$/) // what the server accepts
+  })
+
+  it('takes a replayed answer (200) as done, like the first one (201)', () => {
+    expect(estimateAnswered(queued, { status: 201, json: { status: 'in_progress' } })).toMatchObject({ status: 'done', approval: 'in_progress' })
+    expect(estimateAnswered(queued, { status: 200, json: { status: 'approved' } })).toMatchObject({ status: 'done', approval: 'approved' })
+  })
+
+  it('marks a refusal failed with its code, and a revoked token throws', () => {
+    expect(estimateAnswered(queued, { status: 409, json: { code: 'estimate_client_id_reused', message: 'x' } }))
+      .toMatchObject({ status: 'failed', error: 'estimate_client_id_reused: x' })
+    expect(() => estimateAnswered(queued, { status: 401, json: null })).toThrow('revoked')
   })
 })
