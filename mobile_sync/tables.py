@@ -37,7 +37,8 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 
 from backend.accounts.models import TechnicianProfile
 from backend.properties.identity import mask_phone
-from backend.properties.models import Ownership, Project, Unit
+from backend.properties.models import Ownership, Project, QrToken, Unit
+from backend.properties.qr import qr_check_code
 from backend.workorders.definitions import active_definitions
 from backend.workorders.models import Attachment, Comment, PartUsage, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.states import OPEN_STATES, State
@@ -230,6 +231,13 @@ def _finish_units(rows: list[dict[str, Any]]) -> None:
         if packed is not None:
             length, _colon, rest = packed.partition(":")
             u["owner_name"], u["owner_phone"] = rest[int(length):], mask_phone(rest[:int(length)])
+        if u["qr_check"] is not None:  # the unit's active token, read to derive its check code: it never leaves
+            u["qr_check"] = qr_check_code(u["qr_check"])
+
+
+def _active_qr_token() -> Subquery:
+    return Subquery(QrToken.objects.filter(unit=OuterRef("pk"), revoked_at__isnull=True).values("token")[:1],
+                    output_field=CharField())
 
 
 def _deadline(target: str) -> EpochMs:
@@ -265,6 +273,10 @@ TABLES: tuple[Table, ...] = (
         (Column("layout", S), "layout"),
         (Column("owner_name", S, optional=True), _current_owner()),  # split by _finish_units
         (Column("owner_phone", S, optional=True), Value(None, output_field=CharField())),  # masked, ditto
+        # The check code of the unit's QR label (backend.properties.qr.qr_check_code), null while it has none: the
+        # phone confirms arrival by scanning the label, or by the code printed under it, offline. Issuing, rotating
+        # or revoking a unit's token re-stamps the unit.
+        (Column("qr_check", S, optional=True), _active_qr_token()),  # the token, made the check code by _finish_units
     ), _units, _finish_units),
     Table("work_orders", (
         (Column("number", S), "number"),
