@@ -9,6 +9,7 @@ import { Scheduler, pendingCount, type SyncOutcome } from './outbox'
 import { queuePhoto, resizeImage, type Photo, type PhotoKind, type PhotoStore } from './photos'
 import { byDeviceTime, makeStep, nextSteps, projectedState, stepTime, type EventRow } from './steps'
 import { arrivalNote, checkArrival, type ArrivalMethod } from './arrival'
+import { articlesFor, parseSteps } from './articles'
 import { startScan, type Scanning } from './scanner'
 import { estimates, loadNotes, queueEstimate, saveNotes, syncAll, type Estimate, type Note } from './sync'
 import type { IDBPDatabase } from 'idb'
@@ -18,7 +19,7 @@ export interface Ctx { database: Database; photos: PhotoStore; ops: IDBPDatabase
 interface View {
   orders: Raw[]; events: Raw[]; eventsByOrder: Map<string, Raw[]>; comments: Raw[]; parts: Raw[]; attachments: Raw[]; units: Map<string, Raw>
   projects: Map<string, Raw>; categories: Map<string, Raw>; pending: number; photos: Photo[]; estimates: Estimate[]
-  notes: Note[]
+  notes: Note[]; articles: Raw[]
 }
 
 function groupBy(rows: Raw[]): Map<string, Raw[]> {
@@ -35,6 +36,7 @@ async function loadView(ctx: Ctx): Promise<View> {
     attachments: all.attachments, units: new Map(all.units.map((u) => [u.id, u])),
     projects: new Map(all.projects.map((p) => [p.id, p])), categories: new Map(all.categories.map((c) => [c.id, c])),
     pending: pendingCount(all), photos: await ctx.photos.all(), estimates: await estimates(ctx.ops), notes: loadNotes(),
+    articles: all.articles ?? [],
   }
 }
 
@@ -279,6 +281,26 @@ function ArrivalConfirm({ expected, onConfirmed }: { expected: string; onConfirm
   )
 }
 
+/** The knowledge-base articles (synced read-only, so they open in a basement) of the order's category and above. */
+function Articles({ articles }: { articles: Raw[] }) {
+  if (!articles.length) return null
+  const en = getLang() === 'en'
+  return (
+    <section class="card kb" data-testid="articles">
+      <h3>{t('知识库')}</h3>
+      {articles.map((a) => {
+        const steps = parseSteps(a.steps)
+        return <details data-testid="article" key={a.id}>
+          <summary>{en && a.title_en ? a.title_en : a.title}</summary>
+          <p class="muted">{en && a.summary_en ? a.summary_en : a.summary}</p>
+          <ol>{steps.map((st) => <li>{en && st.text_en ? st.text_en : st.text}
+            {st.image_url && <img class="thumb" src={st.image_url} alt="" loading="lazy" />}</li>)}</ol>
+        </details>
+      })}
+    </section>
+  )
+}
+
 function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: View; id: string; now: number; refresh: () => void; flash: (s: string) => void }) {
   const order = view.orders.find((o) => o.id === id)
   const [reason, setReason] = useState<string>('parts')
@@ -378,6 +400,7 @@ function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: V
         <p>{unit?.owner_name ?? order.contact_name} <span class="muted">{unit?.owner_phone}</span></p>
         {dial && <a class="button" href={`tel:${dial}`}>{t('拨打')}</a>}
       </section>
+      <Articles articles={articlesFor(view.articles, order.category_id, view.categories)} />
       <section class="card"><h3>{t('问题描述')}</h3><p class="desc">{order.description}</p>
         {view.attachments.filter((a) => a.work_order_id === id).map((a) => <img class="thumb" src={a.thumbnail_url || a.url} alt="" loading="lazy" />)}
       </section>

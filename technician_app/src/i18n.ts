@@ -32,7 +32,7 @@ const EN: Record<string, string> = {
   'on_site': 'On site', 'in_progress': 'In progress', 'waiting': 'Waiting', 'completed': 'Completed',
   'closed': 'Closed', 'cancelled': 'Cancelled', 'rejected': 'Rejected', 'reopened': 'Reopened',
   '用户名或密码错误': 'Wrong username or password', '无法连接服务器': 'Cannot reach the server',
-  '扫码确认到场': 'Scan the unit QR to confirm arrival', '取消扫码': 'Stop scanning', '确认': 'Confirm',
+  '知识库': 'Knowledge base', '扫码确认到场': 'Scan the unit QR to confirm arrival', '取消扫码': 'Stop scanning', '确认': 'Confirm',
   '或输入标签上的确认码': 'or type the check code under the QR label', '确认码': 'Check code',
   '扫码确认': 'confirmed by scanning the QR label', '确认码确认': 'confirmed by the check code on the label',
   '这不是本工单房屋的二维码，请核对房号（未记录到场）': "This is not the QR label of this order's unit: check the unit number (arrival not recorded)",

@@ -6,6 +6,7 @@ import { makeStep, projectedState, stepTime, type EventRow } from '../src/steps'
 import { drainPhotos, memoryPhotoStore, queuePhoto, uploadPhoto, type Http } from '../src/photos'
 import { estimateAnswered, estimateBody, type Estimate } from '../src/estimates'
 import { arrivalNote, checkArrival, checkCodeOf, normalizeCode, showCode, tokenIn } from '../src/arrival'
+import { articlesFor, parseSteps } from '../src/articles'
 
 function fakeClock(start = 1_000_000) {
   const timers: { at: number; fn: () => void; id: number }[] = []
@@ -302,5 +303,32 @@ describe('arrival by the QR label', () => {
     const same = (s: string) => s
     expect(arrivalNote({ method: 'scan', code: CODE }, same)).toBe('到达现场 · 扫码确认 [QR 498P-S3PA]')
     expect(arrivalNote({ method: 'code', code: CODE }, same)).toBe('到达现场 · 确认码确认 [QR 498P-S3PA]')
+  })
+})
+
+describe('knowledge-base articles', () => {
+  const categories = new Map<string, Record<string, any>>([
+    ['plumbing-electrical', { id: 'plumbing-electrical', parent_id: null }],
+    ['drainage', { id: 'drainage', parent_id: 'plumbing-electrical' }],
+    ['gas', { id: 'gas', parent_id: null }],
+  ])
+  const articles = [
+    { id: 'p', category_id: 'plumbing-electrical', title: '水电报修前的检查', position: 1 },
+    { id: 'd2', category_id: 'drainage', title: '下水道堵塞自查', position: 20 },
+    { id: 'd1', category_id: 'drainage', title: '地漏反味怎么办', position: 10 },
+    { id: 'g', category_id: 'gas', title: '燃气报警', position: 1 },
+  ]
+
+  it("shows the order's category first, then the categories above it, never another one", () => {
+    expect(articlesFor(articles, 'drainage', categories).map((a) => a.id)).toEqual(['d1', 'd2', 'p'])
+    expect(articlesFor(articles, 'gas', categories).map((a) => a.id)).toEqual(['g'])
+    expect(articlesFor(articles, 'unknown-code', categories)).toEqual([])
+  })
+
+  it('reads the steps column, and a malformed one as no steps', () => {
+    expect(parseSteps('[{"text":"检查存水弯","text_en":null,"image_url":null}]')).toEqual([{ text: '检查存水弯', text_en: null, image_url: null }])
+    expect(parseSteps('not json')).toEqual([])
+    expect(parseSteps('{"text":"x"}')).toEqual([])
+    expect(parseSteps(null)).toEqual([])
   })
 })

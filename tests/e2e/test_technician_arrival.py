@@ -1,6 +1,7 @@
 """到达现场 confirmed by the unit's QR label in the technician app (Chromium, 390×844), offline: by the check code
 printed under the label, and by the camera (Chromium's fake camera shows the label: jsQR reads it, since Linux
-Chromium has no BarcodeDetector). The wrong unit's label is refused and records nothing."""
+Chromium has no BarcodeDetector). The wrong unit's label is refused and records nothing. The order's knowledge-base
+articles open offline too."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PIL import Image
 from backend.properties import qr
 from backend.properties.models import QrToken
 from backend.workorders.models import TimelineEvent
+from owner_portal.models import Article, ArticleStep
 from tests.e2e.conftest import shot
 from tests.e2e.test_technician_app import WAIT, open_order, sign_in, step, synced, tech_phone  # noqa: F401
 from tests.mobile_sync.helpers import another_order
@@ -74,6 +76,9 @@ def test_arrival_by_the_check_code_on_the_label_offline_and_a_wrong_code_records
     a, _b = two_sides()
     label = qr.qr_token_ensure(unit=a.unit, now=timezone.now())
     elsewhere = qr.qr_token_ensure(unit=another_order(a).unit, now=timezone.now())
+    kb = Article.objects.create(title="地漏反味怎么办", summary="多半是存水弯干了", category_code="drainage")
+    ArticleStep.objects.create(article=kb, position=1, text="往地漏里倒一盆水，十分钟后再闻")
+    Article.objects.create(title="燃气报警", summary="立即开窗", category_code="gas")  # not this order's category
     page = tech_phone.new_page()
     sign_in(page, base, a.technician.username)
     page.wait_for_function("document.querySelectorAll('[data-testid=order]').length === 2", timeout=WAIT)
@@ -83,6 +88,11 @@ def test_arrival_by_the_check_code_on_the_label_offline_and_a_wrong_code_records
     tech_phone.set_offline(True)
     page.wait_for_selector(".net.off", timeout=WAIT)
     open_order(page, a.order.number)
+    # The category's article, offline: from the synced read-only table.
+    assert page.locator("[data-testid=article]").count() == 1
+    page.click("[data-testid=article] summary")
+    page.wait_for_selector("[data-testid=article] li:has-text('往地漏里倒一盆水')", timeout=WAIT)
+    shot(page, "tech_order_articles")
     step(page, "en_route", "已出发")
     # The label of the next door: refused, nothing recorded.
     page.fill("[data-testid=arrival-code]", qr.qr_check_code_shown(elsewhere.token))
