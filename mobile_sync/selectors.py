@@ -122,7 +122,7 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
                                            held=held_all.get(derived.name, {}), first=first)
             changes[derived.name] = entry
             if first:
-                delta[derived.name] = stamps
+                delta[derived.name] = dict(stamps)
             elif entry["created"] or entry["updated"] or entry["deleted"]:
                 delta[derived.name] = {**stamps, **dict.fromkeys(entry["deleted"])}
         if last_pulled_at is None or delta or sync.row.confirmed != last_pulled_at:
