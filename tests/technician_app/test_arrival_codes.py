@@ -14,7 +14,8 @@ from tests.factories import user_with_roles
 from tests.mobile_sync.helpers import Device, another_order
 from tests.workorders.world import two_sides
 
-pytestmark = pytest.mark.django_db
+# On PostgreSQL a stamp is the transaction id: each step of a test must commit for the pull to see it move.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def units_of(body):  # type: ignore[no-untyped-def]
