@@ -11,10 +11,10 @@ from backend.core.cursors import safe_cursor
 from mobile_sync.device_state import Delta, device_pull_issue, device_sync_open
 from mobile_sync.errors import SchemaTooOld
 from mobile_sync.tables import (
+    DERIVED_TABLES,
     SCHEMA_VERSION,
     TABLES,
     Table,
-    category_rows,
     read_rows,
     refused_events,
     refused_row,
@@ -51,6 +51,26 @@ def _incremental_entry(table: Table, scope: Any, *,
     entry["created"] = [rows[i] for i in new_ids if i in rows]
     entry["updated"] = [rows[i] for i in changed_ids if i in rows]
     entry["deleted"] = sorted(set(held) - set(stamps))
+    return entry, stamps
+
+
+def _derived_entry(rows: list[dict[str, Any]], stamp: Any, *, held: dict[str, int],
+                   first: bool) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    """A derived table's changes: rows the device lacks in ``created``, rows whose stamp differs from the one it
+    holds in ``updated``, rows gone in ``deleted``; and the stamps of the rows sent."""
+    entry = _empty()
+    stamps: dict[str, int] = {}
+    for row in rows:
+        now_stamp = stamp(row)
+        if first or row["id"] not in held:
+            entry["created"].append(row)
+        elif held[row["id"]] != now_stamp:
+            entry["updated"].append(row)
+        else:
+            continue
+        stamps[row["id"]] = now_stamp
+    if not first:
+        entry["deleted"] = sorted(set(held) - {r["id"] for r in rows})
     return entry, stamps
 
 
@@ -96,22 +116,15 @@ def sync_pull(*, user: Any, device: Any, last_pulled_at: int | None, schema_vers
                 delta[table.name] = dict(stamps)
             elif entry["created"] or entry["updated"] or entry["deleted"]:
                 delta[table.name] = _delta(entry, stamps)
-        # Categories come from the rules files: each is held at stamp 0 (RESEND when the device changed one).
-        categories = _empty()
-        have = held_all.get("categories", {})
-        rows = category_rows()
-        for row in rows:
-            if row["id"] not in have:
-                categories["created"].append(row)
-            elif have[row["id"]] != 0:
-                categories["updated"].append(row)
-        categories["deleted"] = sorted(set(have) - {r["id"] for r in rows})
-        changes["categories"] = categories
-        if first:
-            delta["categories"] = {r["id"]: 0 for r in rows}
-        elif categories["created"] or categories["updated"] or categories["deleted"]:
-            delta["categories"] = {**{r["id"]: 0 for r in categories["created"] + categories["updated"]},
-                                   **dict.fromkeys(categories["deleted"])}
+        # Derived tables (categories, articles): rows computed in Python, each with the stamp of its content.
+        for derived in DERIVED_TABLES:
+            entry, stamps = _derived_entry(derived.rows(user, device), derived.stamp,
+                                           held=held_all.get(derived.name, {}), first=first)
+            changes[derived.name] = entry
+            if first:
+                delta[derived.name] = dict(stamps)
+            elif entry["created"] or entry["updated"] or entry["deleted"]:
+                delta[derived.name] = {**stamps, **dict.fromkeys(entry["deleted"])}
         if last_pulled_at is None or delta or sync.row.confirmed != last_pulled_at:
             timestamp = device_pull_issue(sync=sync, floor=floor, delta=delta, replace=first, now=now)
         else:

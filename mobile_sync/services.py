@@ -54,7 +54,7 @@ from mobile_sync.models import RESEND, DeviceCursor, PushReceipt, SyncEvent
 from mobile_sync.tables import ALL_TABLE_NAMES
 from mobile_sync.values import InvalidValue
 
-READ_ONLY = frozenset({"projects", "units", "categories", "attachments"})
+READ_ONLY = frozenset({"projects", "units", "categories", "attachments", "articles"})
 MODELS: dict[str, Any] = {"work_orders": WorkOrder, "comments": Comment, "part_usages": PartUsage,
                           "technician_profiles": TechnicianProfile, "work_order_events": TimelineEvent}
 MAX_ROWS = 5000

@@ -12,12 +12,15 @@ published values and makes its dict with ``zip`` over the column names; only the
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -34,10 +37,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils.module_loading import import_string
 
 from backend.accounts.models import TechnicianProfile
 from backend.properties.identity import mask_phone
-from backend.properties.models import Ownership, Project, Unit
+from backend.properties.models import Ownership, Project, QrToken, Unit
+from backend.properties.qr import qr_check_code
 from backend.workorders.definitions import active_definitions
 from backend.workorders.models import Attachment, Comment, PartUsage, SlaDeadline, TimelineEvent, WorkOrder
 from backend.workorders.states import OPEN_STATES, State
@@ -230,6 +235,13 @@ def _finish_units(rows: list[dict[str, Any]]) -> None:
         if packed is not None:
             length, _colon, rest = packed.partition(":")
             u["owner_name"], u["owner_phone"] = rest[int(length):], mask_phone(rest[:int(length)])
+        if u["qr_check"] is not None:  # the unit's active token, read to derive its check code: it never leaves
+            u["qr_check"] = qr_check_code(u["qr_check"])
+
+
+def _active_qr_token() -> Subquery:
+    return Subquery(QrToken.objects.filter(unit=OuterRef("pk"), revoked_at__isnull=True).values("token")[:1],
+                    output_field=CharField())
 
 
 def _deadline(target: str) -> EpochMs:
@@ -265,6 +277,10 @@ TABLES: tuple[Table, ...] = (
         (Column("layout", S), "layout"),
         (Column("owner_name", S, optional=True), _current_owner()),  # split by _finish_units
         (Column("owner_phone", S, optional=True), Value(None, output_field=CharField())),  # masked, ditto
+        # The check code of the unit's QR label (backend.properties.qr.qr_check_code), null while it has none: the
+        # phone confirms arrival by scanning the label, or by the code printed under it, offline. Issuing, rotating
+        # or revoking a unit's token re-stamps the unit.
+        (Column("qr_check", S, optional=True), _active_qr_token()),  # the token, made the check code by _finish_units
     ), _units, _finish_units),
     Table("work_orders", (
         (Column("number", S), "number"),
@@ -338,12 +354,22 @@ TABLES: tuple[Table, ...] = (
     ), _profiles),
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
-CATEGORY_COLUMNS = (Column("name", S), Column("name_en", S, optional=True), Column("parent_id", S, optional=True),
-                    Column("default_priority", S))
-ALL_TABLE_NAMES = (*(t.name for t in TABLES), "categories")
 
 
-def category_rows() -> list[dict[str, Any]]:
+# --- derived tables: read-only rows computed in Python, not stamped by the database ------------------------------
+@dataclass(frozen=True)
+class DerivedTable:
+    """A read-only table whose rows are computed (the categories from the rules files, the knowledge-base articles
+    of the owner portal) rather than read from a stamped model. Each row's stamp comes from ``stamp``: a row is
+    sent when the device lacks it or holds another stamp (an edit, or RESEND after a refused push)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: Callable[[Any, Any], list[dict[str, Any]]]  # (user, device) -> the rows in the device's scope
+    stamp: Callable[[dict[str, Any]], int]
+
+
+def category_rows(user: Any = None, device: Any = None) -> list[dict[str, Any]]:
     definitions = active_definitions()
     rows = []
     for code in sorted(definitions.category_codes):
@@ -354,7 +380,40 @@ def category_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def content_stamp(row: dict[str, Any]) -> int:
+    """A positive 48-bit stamp of a row's content: it changes with any edit of the row."""
+    digest = hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")).digest()
+    return int.from_bytes(digest[:6], "big") + 1
+
+
+def article_rows(user: Any, device: Any) -> list[dict[str, Any]]:
+    """The self-help articles of the categories of the technician's orders, from the source the settings name
+    (``MOBILE_SYNC_ARTICLES``: the owner portal's, which owns the knowledge base; this app does not import it)."""
+    source = getattr(settings, "MOBILE_SYNC_ARTICLES", "")
+    if not source:
+        return []
+    codes = set(_orders(user, device).order_by().values_list("category_code", flat=True).distinct())
+    rows: list[dict[str, Any]] = import_string(source)(category_codes=codes)
+    return rows
+
+
+CATEGORY_COLUMNS = (Column("name", S), Column("name_en", S, optional=True), Column("parent_id", S, optional=True),
+                    Column("default_priority", S))
+ARTICLE_COLUMNS = (
+    Column("category_id", S, indexed=True), Column("title", S), Column("title_en", S, optional=True),
+    Column("summary", S), Column("summary_en", S, optional=True),
+    Column("steps", S),  # JSON text: [{"text", "text_en", "image_url"}] in order
+    Column("cover_url", S, optional=True), Column("position", N),
+)
+DERIVED_TABLES: tuple[DerivedTable, ...] = (
+    # Each category is held at stamp 0: the rules files change only with a release.
+    DerivedTable("categories", CATEGORY_COLUMNS, category_rows, lambda row: 0),
+    DerivedTable("articles", ARTICLE_COLUMNS, article_rows, content_stamp),
+)
+ALL_TABLE_NAMES = (*(t.name for t in TABLES), *(t.name for t in DERIVED_TABLES))
+
+
 def schema() -> dict[str, Any]:
     tables = [{"name": t.name, "columns": [c.as_schema() for c in t.schema_columns]} for t in TABLES]
-    tables.append({"name": "categories", "columns": [c.as_schema() for c in CATEGORY_COLUMNS]})
+    tables += [{"name": t.name, "columns": [c.as_schema() for c in t.columns]} for t in DERIVED_TABLES]
     return {"version": SCHEMA_VERSION, "tables": sorted(tables, key=lambda t: t["name"])}

@@ -5,6 +5,7 @@ Every order read starts from ``orders_of_owner`` (the verified phone's scope); a
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -348,6 +349,26 @@ def articles_by_category(*, language: str) -> list[dict[str, Any]]:
             groups.append({"code": family.code, "label": label, "icon": FAMILY_ICONS.get(family.code, "tool"),
                            "articles": members})
     return groups
+
+
+def articles_for_sync(*, category_codes: Iterable[str]) -> list[dict[str, Any]]:
+    """The published articles of ``category_codes`` and of the categories above them (an article of 水电 serves a
+    drainage order), as rows of the technicians' read-only ``articles`` sync table (settings.MOBILE_SYNC_ARTICLES)."""
+    definitions = active_definitions()
+    codes: set[str] = set()
+    for code in category_codes:
+        codes.update(definitions.category_path(code) if code in definitions.category_codes else [code])
+    if not codes:
+        return []
+    rows = []
+    for a in Article.objects.filter(published=True, category_code__in=sorted(codes)).prefetch_related("steps"):
+        steps = [{"text": s.text, "text_en": s.text_en or None, "image_url": s.image.url if s.image else None}
+                 for s in a.steps.all()]
+        rows.append({"id": str(a.id), "category_id": a.category_code, "title": a.title, "title_en": a.title_en or None,
+                     "summary": a.summary, "summary_en": a.summary_en or None,
+                     "steps": json.dumps(steps, ensure_ascii=False), "cover_url": a.cover.url if a.cover else None,
+                     "position": a.position})
+    return rows
 
 
 SELF_SERVED_AFTER = timedelta(hours=24)

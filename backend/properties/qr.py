@@ -68,6 +68,33 @@ def qr_url(token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/q/{token}"
 
 
+# The check code: 8 characters (Crockford base32 of the first 40 bits of SHA-256 over the token) printed under
+# the QR code. A technician's phone holds the check code of each unit it has an order for — never the token —
+# and derives it from a scanned code the same way (technician_app/src/arrival.ts), or the technician types it:
+# arrival is confirmed offline, and nothing on the phone lets anyone report as that unit.
+CHECK_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CHECK_CONTEXT = b"anxin-qr-check-v1:"
+
+
+def qr_check_code(token: str) -> str:
+    bits = int.from_bytes(hashlib.sha256(_CHECK_CONTEXT + token.encode("ascii")).digest()[:5], "big")
+    return "".join(CHECK_ALPHABET[(bits >> (35 - 5 * i)) & 31] for i in range(8))
+
+
+def qr_check_code_shown(token: str) -> str:
+    """The check code as printed: two groups of four."""
+    code = qr_check_code(token)
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _units_restamp(unit_ids: Iterable[UUID]) -> None:
+    """Units whose active token changed are written again, so their stamp trigger re-stamps them and the phones
+    holding them pull the new check code (the stamp column is overwritten by the trigger)."""
+    ids = list(unit_ids)
+    for start in range(0, len(ids), 500):
+        Unit.objects.filter(id__in=ids[start:start + 500]).update(sync_stamp=0)
+
+
 # --- places and labels
 
 
@@ -147,7 +174,10 @@ def qr_token_ensure(*, unit: Unit | None = None, public_area: PublicArea | None 
         return existing
     try:
         with transaction.atomic():
-            return QrToken.objects.create(token=token_generate(), created_at=now, **place)
+            issued = QrToken.objects.create(token=token_generate(), created_at=now, **place)
+            if unit is not None:
+                _units_restamp([unit.id])
+            return issued
     except IntegrityError:
         # A concurrent caller issued it first: the partial unique constraint refused ours.
         return QrToken.objects.get(**place, revoked_at__isnull=True)
@@ -182,7 +212,9 @@ def qr_tokens_ensure_bulk(*, units: Iterable[Unit] = (), public_areas: Iterable[
                 for aid in area_ids if aid not in by_area]
     if missing:
         # A concurrent issuer may win a place: its token stays, ours is dropped, and we re-read.
-        QrToken.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
+        with transaction.atomic():
+            QrToken.objects.bulk_create(missing, batch_size=500, ignore_conflicts=True)
+            _units_restamp(t.unit_id for t in missing if t.unit_id is not None)
         by_unit, by_area = active()
     return by_unit, by_area
 
@@ -217,6 +249,8 @@ def qr_token_rotate(*, actor: Any, unit_id: UUID | None = None, public_area_id: 
                 lock.select_for_update().first()
                 QrToken.objects.filter(**place, revoked_at__isnull=True).update(revoked_at=now)
                 issued = QrToken.objects.create(token=token_generate(), created_at=now, **place)
+                if unit_id is not None:
+                    _units_restamp([unit.id])
             break
         except IntegrityError as exc:
             # A label print issued a token for this place between our revoke and our insert (it does
@@ -234,7 +268,10 @@ def qr_token_revoke(*, actor: Any, token_id: UUID, now: datetime) -> QrToken:
     token = QrToken.objects.filter(id=token_id).first()
     if token is None:
         raise NotFound(details={"object": "qr_token"})
-    QrToken.objects.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=now)
+    with transaction.atomic():
+        revoked = QrToken.objects.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=now)
+        if revoked and token.unit_id is not None:
+            _units_restamp([token.unit_id])
     token.refresh_from_db(fields=["revoked_at"])
     return token
 
@@ -246,6 +283,7 @@ def qr_token_revoke(*, actor: Any, token_id: UUID, now: datetime) -> QrToken:
 class QrLabel:
     url: str
     place: QrPlace
+    check_code: str  # printed under the code: what a technician types when the camera cannot read it
 
 
 @dataclass(frozen=True)
@@ -259,8 +297,10 @@ class QrLabelSheet:
 def _sheet(*, title: str, project: Project, building: Building | None, units: list[Unit],
            areas: list[PublicArea], now: datetime) -> QrLabelSheet:
     by_unit, by_area = qr_tokens_ensure_bulk(units=units, public_areas=areas, now=now)
-    labels = [QrLabel(url=qr_url(by_unit[u.id].token), place=_place_of_unit(u)) for u in units]
-    labels += [QrLabel(url=qr_url(by_area[a.id].token), place=_place_of_area(a)) for a in areas]
+    labels = [QrLabel(url=qr_url(by_unit[u.id].token), place=_place_of_unit(u),
+                      check_code=qr_check_code_shown(by_unit[u.id].token)) for u in units]
+    labels += [QrLabel(url=qr_url(by_area[a.id].token), place=_place_of_area(a),
+                       check_code=qr_check_code_shown(by_area[a.id].token)) for a in areas]
     return QrLabelSheet(title=title, project_name=project.name,
                         building_name=building.name if building else None, labels=labels)
 

@@ -186,14 +186,16 @@ def technician_status(request: HttpRequest, payload: TechnicianStatusIn):  # typ
     return services.technician_status_update(actor=caller(request), now=timezone.now(), **payload.dict())
 
 
-@router.post("/orders/{order_id}/estimate", response={201: ApprovalOut, **ERRORS},
+@router.post("/orders/{order_id}/estimate", response={201: ApprovalOut, 200: ApprovalOut, **ERRORS},
              summary="Submit a cost estimate (starts its approval)")
 def estimate_submit(request: HttpRequest, order_id: UUID, payload: EstimateIn):  # type: ignore[no-untyped-def]
     """The engine picks the approval graph by amount, category, warranty and project (≤ 500 ¥: none).
-    While approval runs the order waits in `waiting(approval)`."""
-    return Status(201, approvals.estimate_submit(actor=caller(request), order_id=order_id,
-                                                 amount_yuan=payload.amount_yuan, note=payload.note,
-                                                 now=timezone.now()))
+    While approval runs the order waits in `waiting(approval)`. With `client_id`, a retry of the same estimate
+    returns it as it is now (200), never a second estimate or approval."""
+    instance, created = approvals.estimate_submit_once(actor=caller(request), order_id=order_id,
+                                                       amount_yuan=payload.amount_yuan, note=payload.note,
+                                                       client_id=payload.client_id, now=timezone.now())
+    return Status(201 if created else 200, instance)
 
 
 @router.post("/orders/{order_id}/quote", response={201: QuoteOut, **ERRORS},

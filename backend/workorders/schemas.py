@@ -212,6 +212,11 @@ class CategoryOut(Schema):
 class EstimateIn(InSchema):
     amount_yuan: Decimal = Field(ge=0, max_digits=12, decimal_places=2, examples=["1280.00"])
     note: str = Field(default="", max_length=500, examples=["更换卫生间防水层，含材料"])
+    client_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$", examples=["k3T9xQ2mVb7LwZ4a"],
+        description="The client's own id of this estimate (8–64 characters [A-Za-z0-9_-]), sent again on every retry: "
+                    "a repeat returns the estimate already made (200) instead of a second one; the same id with "
+                    "another amount or note is a 409 `estimate_client_id_reused`.")
 
 
 class QuoteIn(InSchema):

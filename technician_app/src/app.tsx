@@ -8,6 +8,9 @@ import { getLang, setLang, t } from './i18n'
 import { Scheduler, pendingCount, type SyncOutcome } from './outbox'
 import { queuePhoto, resizeImage, type Photo, type PhotoKind, type PhotoStore } from './photos'
 import { byDeviceTime, makeStep, nextSteps, projectedState, stepTime, type EventRow } from './steps'
+import { arrivalNote, checkArrival, type ArrivalMethod } from './arrival'
+import { articlesFor, parseSteps } from './articles'
+import { startScan, type Scanning } from './scanner'
 import { estimates, loadNotes, queueEstimate, saveNotes, syncAll, type Estimate, type Note } from './sync'
 import type { IDBPDatabase } from 'idb'
 
@@ -16,7 +19,7 @@ export interface Ctx { database: Database; photos: PhotoStore; ops: IDBPDatabase
 interface View {
   orders: Raw[]; events: Raw[]; eventsByOrder: Map<string, Raw[]>; comments: Raw[]; parts: Raw[]; attachments: Raw[]; units: Map<string, Raw>
   projects: Map<string, Raw>; categories: Map<string, Raw>; pending: number; photos: Photo[]; estimates: Estimate[]
-  notes: Note[]
+  notes: Note[]; articles: Raw[]
 }
 
 function groupBy(rows: Raw[]): Map<string, Raw[]> {
@@ -33,6 +36,7 @@ async function loadView(ctx: Ctx): Promise<View> {
     attachments: all.attachments, units: new Map(all.units.map((u) => [u.id, u])),
     projects: new Map(all.projects.map((p) => [p.id, p])), categories: new Map(all.categories.map((c) => [c.id, c])),
     pending: pendingCount(all), photos: await ctx.photos.all(), estimates: await estimates(ctx.ops), notes: loadNotes(),
+    articles: all.articles ?? [],
   }
 }
 
@@ -229,6 +233,74 @@ function Signature({ onSave }: { onSave: (b: Blob) => Promise<void> }) {
   )
 }
 
+const ARRIVAL_ERRORS: Record<string, string> = {
+  wrong_unit: '这不是本工单房屋的二维码，请核对房号（未记录到场）',
+  not_a_label: '这不是房屋报修二维码，请扫描门口的安心标签',
+  bad_code: '确认码为标签上二维码下方的 8 位字符',
+  no_camera: '无法使用相机，请输入标签上的确认码',
+}
+
+/** 到达现场, confirmed by the unit's QR label: the camera, or the check code printed under the code. */
+function ArrivalConfirm({ expected, onConfirmed }: { expected: string; onConfirmed: (note: string) => Promise<void> }) {
+  const [scanning, setScanning] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const video = useRef<HTMLVideoElement>(null)
+  const camera = useRef<Scanning | null>(null)
+  useEffect(() => () => camera.current?.stop(), [])
+  async function judge(input: string, method: ArrivalMethod) {
+    const check = await checkArrival(input, expected, method)
+    if (!check.ok) { setError(t(ARRIVAL_ERRORS[check.reason] ?? ARRIVAL_ERRORS.bad_code)); return }
+    setError(null)
+    await onConfirmed(arrivalNote(check, t))
+  }
+  async function scan() {
+    setError(null); setScanning(true)
+    try {
+      camera.current = await startScan(video.current!, (text) => { setScanning(false); void judge(text, 'scan') })
+    } catch {
+      setScanning(false); setError(t(ARRIVAL_ERRORS.no_camera))
+    }
+  }
+  function typed(ev: Event) {
+    ev.preventDefault()
+    const input = (ev.target as HTMLFormElement).elements.namedItem('code') as HTMLInputElement
+    if (input.value.trim()) void judge(input.value, 'code')
+  }
+  return (
+    <div class="arrival" data-testid="arrival-confirm">
+      <button class="big" data-testid="scan-arrival" onClick={() => { if (scanning) { camera.current?.stop(); setScanning(false) } else void scan() }}>
+        {t(scanning ? '取消扫码' : '扫码确认到场')}</button>
+      <video ref={video} class={scanning ? 'scan on' : 'scan'} data-testid="scan-video" muted playsInline />
+      <form class="code" onSubmit={typed}>
+        <input name="code" data-testid="arrival-code" autocomplete="off" autocapitalize="characters" maxLength={64}
+          placeholder={t('或输入标签上的确认码')} aria-label={t('确认码')} />
+        <button class="primary" data-testid="confirm-code">{t('确认')}</button>
+      </form>
+      {error && <p class="error" role="alert" data-testid="arrival-error">{error}</p>}
+    </div>
+  )
+}
+
+/** The knowledge-base articles (synced read-only, so they open in a basement) of the order's category and above. */
+function Articles({ articles }: { articles: Raw[] }) {
+  if (!articles.length) return null
+  const en = getLang() === 'en'
+  return (
+    <section class="card kb" data-testid="articles">
+      <h3>{t('知识库')}</h3>
+      {articles.map((a) => {
+        const steps = parseSteps(a.steps)
+        return <details data-testid="article" key={a.id}>
+          <summary>{en && a.title_en ? a.title_en : a.title}</summary>
+          <p class="muted">{en && a.summary_en ? a.summary_en : a.summary}</p>
+          <ol>{steps.map((st) => <li>{en && st.text_en ? st.text_en : st.text}
+            {st.image_url && <img class="thumb" src={st.image_url} alt="" loading="lazy" />}</li>)}</ol>
+        </details>
+      })}
+    </section>
+  )
+}
+
 function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: View; id: string; now: number; refresh: () => void; flash: (s: string) => void }) {
   const order = view.orders.find((o) => o.id === id)
   const [reason, setReason] = useState<string>('parts')
@@ -244,11 +316,11 @@ function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: V
   const photos = view.photos.filter((p) => p.orderId === id)
   const orderEstimates = view.estimates.filter((e) => e.orderId === id)
 
-  async function step(to: string) {
+  async function step(to: string, note?: string) {
     const summary = (document.getElementById('summary') as HTMLTextAreaElement | null)?.value.trim() ?? ''
     if (to === 'completed' && !summary) { flash(t('请先填写完工说明')); return }
     const made = makeStep({ orderId: id, shownState: state, to, at: stepTime(Date.now(), events),
-      note: to === 'completed' ? summary : to === 'waiting' ? t(REASON_LABEL[reason]) : t(STEP_LABEL[to] ?? to) })
+      note: note ?? (to === 'completed' ? summary : to === 'waiting' ? t(REASON_LABEL[reason]) : t(STEP_LABEL[to] ?? to)) })
     if (!made.ok) return
     await create(ctx.database, 'work_order_events', to === 'waiting' ? { ...made.row, waiting_reason: reason } : made.row)
     await forceSave(ctx.database) // a step must survive a tab killed right after the tap
@@ -313,6 +385,8 @@ function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: V
           </div>
         )}
         {nextSteps(state).includes('completed') && <textarea id="summary" data-testid="summary" placeholder={t('完工说明')} maxLength={500} />}
+        {nextSteps(state).includes('on_site') && unit?.qr_check &&
+          <ArrivalConfirm expected={unit.qr_check} onConfirmed={(note) => step('on_site', note)} />}
       </section>
       <section class="card">
         <h3>{t('地址')}</h3>
@@ -326,6 +400,7 @@ function OrderDetail({ ctx, view, id, now, refresh, flash }: { ctx: Ctx; view: V
         <p>{unit?.owner_name ?? order.contact_name} <span class="muted">{unit?.owner_phone}</span></p>
         {dial && <a class="button" href={`tel:${dial}`}>{t('拨打')}</a>}
       </section>
+      <Articles articles={articlesFor(view.articles, order.category_id, view.categories)} />
       <section class="card"><h3>{t('问题描述')}</h3><p class="desc">{order.description}</p>
         {view.attachments.filter((a) => a.work_order_id === id).map((a) => <img class="thumb" src={a.thumbnail_url || a.url} alt="" loading="lazy" />)}
       </section>

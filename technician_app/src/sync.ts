@@ -5,6 +5,7 @@ import { synchronize, hasUnsyncedChanges } from '@nozbe/watermelondb/sync'
 import { api, request } from './api'
 import { forceSave, rows } from './db'
 import { drainPhotos, clientId, type PhotoStore } from './photos'
+import { estimateAnswered, estimateBody, type Estimate } from './estimates'
 import type { IDBPDatabase } from 'idb'
 
 export interface Note { id: string; at: number; kind: 'left_scope'; orderId: string; number: string; place: string }
@@ -12,10 +13,7 @@ const NOTES = 'anxin-tech-notes'
 export const loadNotes = (): Note[] => { try { return JSON.parse(localStorage.getItem(NOTES) ?? '[]') } catch { return [] } }
 export const saveNotes = (n: Note[]) => localStorage.setItem(NOTES, JSON.stringify(n))
 
-export interface Estimate {
-  id: string; orderId: string; orderServerId: string; lines: { item: string; amount: number }[]; total: number
-  note: string; createdAt: number; status: 'queued' | 'done' | 'failed'; approval?: string | null; error?: string | null
-}
+export type { Estimate } from './estimates'
 
 export async function estimates(db: IDBPDatabase): Promise<Estimate[]> {
   return (await db.getAll('ops')) as Estimate[]
@@ -40,12 +38,10 @@ async function sendEstimates(db: IDBPDatabase, held: Map<string, any>, finishing
     const order = held.get(e.orderId)
     let next: Estimate
     if (!order) next = { ...e, status: 'failed', error: 'order_left_scope' }
-    else if (order.estimate_yuan === e.total) next = { ...e, status: 'done' } // an answer lost on the way: it arrived
     else {
-      const r = await request('POST', `/api/v1/orders/${e.orderServerId}/estimate`, { amount_yuan: e.total.toFixed(2), note: e.note })
-      if (r.status === 201) next = { ...e, status: 'done', approval: r.json.status }
-      else if (r.status === 401) throw Object.assign(new Error('revoked'), { status: 401 })
-      else next = { ...e, status: 'failed', error: `${r.json?.code ?? r.status}: ${r.json?.message ?? ''}` }
+      // The record's own id is the estimate's client id: a retry after a lost answer gets the same estimate back
+      // (200), never a second one.
+      next = estimateAnswered(e, await request('POST', `/api/v1/orders/${e.orderServerId}/estimate`, estimateBody(e)))
     }
     const tx = db.transaction('ops', 'readwrite'); await tx.store.put(next); await tx.done
   }

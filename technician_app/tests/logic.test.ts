@@ -4,6 +4,9 @@ import { Scheduler, backoffDelay, pendingCount, syncWithConflictRetry, INTERVAL_
 import { byUrgency, countdown, currentDeadline, formatMinutes } from '../src/countdown'
 import { makeStep, projectedState, stepTime, type EventRow } from '../src/steps'
 import { drainPhotos, memoryPhotoStore, queuePhoto, uploadPhoto, type Http } from '../src/photos'
+import { estimateAnswered, estimateBody, type Estimate } from '../src/estimates'
+import { arrivalNote, checkArrival, checkCodeOf, normalizeCode, showCode, tokenIn } from '../src/arrival'
+import { articlesFor, parseSteps } from '../src/articles'
 
 function fakeClock(start = 1_000_000) {
   const timers: { at: number; fn: () => void; id: number }[] = []
@@ -229,5 +232,103 @@ describe('photo queue', () => {
     expect(await drainPhotos(store, server.http, new Set(['o1']))).toEqual({ uploaded: 0, left: 0 })
     expect(server.log).toEqual([])
     expect((await store.all())[0]).toMatchObject({ status: 'failed', error: 'order_left_scope' })
+  })
+})
+
+describe('estimates', () => {
+  const queued: Estimate = { id: 'k3T9xQ2mVb7LwZ4a', orderId: 'o1', orderServerId: 'uuid-1', lines: [{ item: '防水层', amount: 1200 }],
+    total: 1200, note: '更换防水层', createdAt: 1, status: 'queued' }
+
+  it('sends the queued record id as the client id, the same body on every try', () => {
+    expect(estimateBody(queued)).toEqual({ amount_yuan: '1200.00', note: '更换防水层', client_id: 'k3T9xQ2mVb7LwZ4a' })
+    expect(estimateBody({ ...queued })).toEqual(estimateBody(queued))
+    expect(queued.id).toMatch(/^[A-Za-z0-9_-]{8,64}$/) // what the server accepts
+  })
+
+  it('takes a replayed answer (200) as done, like the first one (201)', () => {
+    expect(estimateAnswered(queued, { status: 201, json: { status: 'in_progress' } })).toMatchObject({ status: 'done', approval: 'in_progress' })
+    expect(estimateAnswered(queued, { status: 200, json: { status: 'approved' } })).toMatchObject({ status: 'done', approval: 'approved' })
+  })
+
+  it('marks a refusal failed with its code, and a revoked token throws', () => {
+    expect(estimateAnswered(queued, { status: 409, json: { code: 'estimate_client_id_reused', message: 'x' } }))
+      .toMatchObject({ status: 'failed', error: 'estimate_client_id_reused: x' })
+    expect(() => estimateAnswered(queued, { status: 401, json: null })).toThrow('revoked')
+  })
+})
+
+describe('arrival by the QR label', () => {
+  // The same vectors as tests/technician_app/test_arrival_codes.py: the phone and the server derive one code.
+  const TOKEN = 'Xq3vB9kLm2NpR7sT4uWy8zAb'
+  const CODE = '498PS3PA'
+
+  it('derives the check code of a token as the server does', async () => {
+    expect(await checkCodeOf(TOKEN)).toBe(CODE)
+    expect(await checkCodeOf('abcdefghijkl-_0123456789')).toBe('A6YMGEAB')
+  })
+
+  it('finds the token in the label URL, or as is', () => {
+    expect(tokenIn(`https://anxin.example.cn/q/${TOKEN}`)).toBe(TOKEN)
+    expect(tokenIn(`http://127.0.0.1:8000/q/${TOKEN}?from=label`)).toBe(TOKEN)
+    expect(tokenIn(` ${TOKEN} `)).toBe(TOKEN)
+    expect(tokenIn('https://example.cn/q/short')).toBeNull()
+    expect(tokenIn('WIFI:S:lobby;T:WPA;P:secret;;')).toBeNull()
+  })
+
+  it('reads a typed code as Crockford does: case, dashes and spaces ignored, O is 0, I and L are 1', () => {
+    expect(normalizeCode('498p-s3pa')).toBe(CODE)
+    expect(normalizeCode(' 498P S3PA ')).toBe(CODE)
+    expect(normalizeCode('4O8I-LAAA')).toBe('40811AAA')
+    expect(normalizeCode('498PS3P')).toBeNull() // too short
+    expect(normalizeCode('498PS3PU')).toBeNull() // U is not in the alphabet
+    expect(showCode(CODE)).toBe('498P-S3PA')
+  })
+
+  it('confirms a scan of the unit label and a typed code of it', async () => {
+    expect(await checkArrival(`https://anxin.example.cn/q/${TOKEN}`, CODE, 'scan')).toEqual({ ok: true, method: 'scan', code: CODE })
+    expect(await checkArrival('498p-s3pa', CODE, 'code')).toEqual({ ok: true, method: 'code', code: CODE })
+    expect(await checkArrival(TOKEN, CODE, 'code')).toEqual({ ok: true, method: 'code', code: CODE }) // pasted token
+  })
+
+  it('says which way a check failed, and never confirms another unit', async () => {
+    expect(await checkArrival('https://anxin.example.cn/q/abcdefghijkl-_0123456789', CODE, 'scan'))
+      .toEqual({ ok: false, reason: 'wrong_unit', code: 'A6YMGEAB' })
+    expect(await checkArrival('A6YM-GEAB', CODE, 'code')).toMatchObject({ ok: false, reason: 'wrong_unit' })
+    expect(await checkArrival('https://shop.example.cn/item/42', CODE, 'scan')).toEqual({ ok: false, reason: 'not_a_label' })
+    expect(await checkArrival('12345', CODE, 'code')).toEqual({ ok: false, reason: 'bad_code' })
+    expect(await checkArrival('498P-S3PA', null, 'code')).toEqual({ ok: false, reason: 'no_code' })
+  })
+
+  it('notes how the arrival was confirmed, with the code', () => {
+    const same = (s: string) => s
+    expect(arrivalNote({ method: 'scan', code: CODE }, same)).toBe('到达现场 · 扫码确认 [QR 498P-S3PA]')
+    expect(arrivalNote({ method: 'code', code: CODE }, same)).toBe('到达现场 · 确认码确认 [QR 498P-S3PA]')
+  })
+})
+
+describe('knowledge-base articles', () => {
+  const categories = new Map<string, Record<string, any>>([
+    ['plumbing-electrical', { id: 'plumbing-electrical', parent_id: null }],
+    ['drainage', { id: 'drainage', parent_id: 'plumbing-electrical' }],
+    ['gas', { id: 'gas', parent_id: null }],
+  ])
+  const articles = [
+    { id: 'p', category_id: 'plumbing-electrical', title: '水电报修前的检查', position: 1 },
+    { id: 'd2', category_id: 'drainage', title: '下水道堵塞自查', position: 20 },
+    { id: 'd1', category_id: 'drainage', title: '地漏反味怎么办', position: 10 },
+    { id: 'g', category_id: 'gas', title: '燃气报警', position: 1 },
+  ]
+
+  it("shows the order's category first, then the categories above it, never another one", () => {
+    expect(articlesFor(articles, 'drainage', categories).map((a) => a.id)).toEqual(['d1', 'd2', 'p'])
+    expect(articlesFor(articles, 'gas', categories).map((a) => a.id)).toEqual(['g'])
+    expect(articlesFor(articles, 'unknown-code', categories)).toEqual([])
+  })
+
+  it('reads the steps column, and a malformed one as no steps', () => {
+    expect(parseSteps('[{"text":"检查存水弯","text_en":null,"image_url":null}]')).toEqual([{ text: '检查存水弯', text_en: null, image_url: null }])
+    expect(parseSteps('not json')).toEqual([])
+    expect(parseSteps('{"text":"x"}')).toEqual([])
+    expect(parseSteps(null)).toEqual([])
   })
 })

@@ -16,7 +16,8 @@ from backend.workorders.intake.numbering import format_number
 from backend.workorders.models import Attachment, Comment, PartUsage, TimelineEvent, WorkOrder
 from mobile_sync.device_state import device_state_at, device_state_load
 from mobile_sync.models import SyncEvent
-from mobile_sync.tables import TABLES, TABLES_BY_NAME
+from mobile_sync.tables import ALL_TABLE_NAMES, TABLES, TABLES_BY_NAME
+from owner_portal.models import Article, ArticleStep
 from tests.factories import OwnerFactory, OwnershipFactory, PublicAreaFactory
 from tests.mobile_sync.helpers import Device
 from tests.workorders.world import two_sides
@@ -63,6 +64,8 @@ def a_busy_scope():  # type: ignore[no-untyped-def]
     Attachment.objects.create(order=area_order, file="attachments/2026/03/b.png", content_type="image/png",
                               size_bytes=4096, sha256="b" * 64, created_at=AT)
     TechnicianProfile.objects.filter(user=a.technician).update(last_position_at=AT)
+    article = Article.objects.create(title="地漏反味怎么办", summary="多半是存水弯干了", category_code="drainage")
+    ArticleStep.objects.create(article=article, position=1, text="往地漏里倒一盆水")
     return a, area_order
 
 
@@ -187,4 +190,4 @@ def test_the_pull_answer_keeps_the_documented_response_schema():
     response = Device(a.technician).pull_raw()
     assert response.status_code == 200 and response["Content-Type"] == "application/json; charset=utf-8"
     body = PullOut.model_validate(response.json())
-    assert body.timestamp > 0 and set(body.changes) == {*(t.name for t in TABLES), "categories"}
+    assert body.timestamp > 0 and set(body.changes) == set(ALL_TABLE_NAMES)

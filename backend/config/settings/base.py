@@ -215,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
 # The health check calls beat healthy when its heartbeat is younger than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = max(120, 4 * env.BEAT_HEARTBEAT_SECONDS)
 
+# The knowledge-base articles technicians' phones sync (read-only, the `articles` table): the owner portal owns
+# them, and the sync API (an independent app) reads them through this function (mobile_sync.tables.article_rows).
+MOBILE_SYNC_ARTICLES = "owner_portal.selectors.articles_for_sync"
+
 # --- security and rate limits
 ID_HASH_KEY = env.ID_HASH_KEY or "embedded-mode-id-hash-key"
 # Embedded mode writes text messages to the log (logger anxin.sms); production names a provider's backend.

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +31,7 @@ from backend.workorders.effects import order_transition
 from backend.workorders.lifecycle.timeline import Kind, event_add
 from backend.workorders.live.broadcast import order_announce
 from backend.workorders.live.inbox import notify_users
-from backend.workorders.models import ApprovalInstance, ApprovalPending, ApprovalStandIn
+from backend.workorders.models import ApprovalInstance, ApprovalPending, ApprovalStandIn, TimelineEvent
 from backend.workorders.notes import system_note
 from backend.workorders.states import WORKING_STATES, State
 from workflows.approvals import (
@@ -138,13 +138,57 @@ def _complete(instance: ApprovalInstance, effect: Completed, *, now: datetime) -
                          event_data={"approval": effect.outcome})
 
 
-def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: str,
-                    now: datetime) -> ApprovalInstance:
+# The namespace of the estimates' ids derived from a client's own id (``estimate_id_for``).
+ESTIMATE_IDS = uuid.UUID("5b0f3d1e-8a43-4c2b-9f4e-2d6c1a7e9b30")
+
+
+class EstimateClientIdReused(Conflict):
+    code = "estimate_client_id_reused"
+    message = _("This client id already names a different estimate.")
+
+
+def estimate_id_for(actor: User, client_id: str) -> UUID:
+    """The id of the estimate ``actor`` submits under ``client_id``: the same on every retry, other for anyone else."""
+    return uuid.uuid5(ESTIMATE_IDS, f"{actor.id}:{client_id}")
+
+
+def _same_estimate(instance: ApprovalInstance, *, order_id: UUID, amount_yuan: Decimal, note: str) -> ApprovalInstance:
+    """A retry of an estimate already stored: the same answer if it says the same, else 409."""
+    stored = (TimelineEvent.objects.filter(order_id=instance.order_id, kind=Kind.ESTIMATE,
+                                           data__approval_id=str(instance.id))
+              .values_list("note", flat=True).first())
+    differing = [name for name, same in (("order_id", instance.order_id == order_id),
+                                         ("amount_yuan", instance.amount_yuan == amount_yuan),
+                                         ("note", stored == note[:500])) if not same]
+    if differing:
+        raise EstimateClientIdReused(details={"approval_id": str(instance.id), "fields": differing})
+    return instance
+
+
+def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: str, now: datetime,
+                    client_id: str | None = None) -> ApprovalInstance:
+    return estimate_submit_once(actor=actor, order_id=order_id, amount_yuan=amount_yuan, note=note, now=now,
+                                client_id=client_id)[0]
+
+
+def estimate_submit_once(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: str, now: datetime,
+                         client_id: str | None = None) -> tuple[ApprovalInstance, bool]:
+    """Submits an estimate; returns (instance, created).
+
+    With ``client_id`` (the phone's own id of the estimate, sent again on every retry) a repeat finds the estimate
+    the first request made, under the order's lock, and returns it unchanged (``created`` false): a lost answer and
+    a retry never make a second estimate or approval. The same client id with another order, amount or note is a
+    409 ``estimate_client_id_reused``."""
     ensure_role(actor, ESTIMATORS)
     if amount_yuan < 0:
         raise ValidationFailed(details={"errors": [{"field": "amount_yuan", "reason": str(_("Enter 0 or more."))}]})
     with transaction.atomic():
         order = access_order(actor, order_id, for_update=True)
+        instance_id = estimate_id_for(actor, client_id) if client_id else uuid.uuid4()
+        if client_id:
+            existing = ApprovalInstance.objects.filter(id=instance_id, requester=actor).first()
+            if existing is not None:
+                return _same_estimate(existing, order_id=order.id, amount_yuan=amount_yuan, note=note), False
         if order.approvals.filter(status="in_progress").exists():
             raise Conflict(code="approval_in_progress", details={"order": order.number})
         if order.state in {State.CANCELLED, State.REJECTED, State.CLOSED, State.COMPLETED}:
@@ -152,7 +196,6 @@ def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: 
         subject = ApprovalSubject(subject_id=str(order.id), amount_yuan=amount_yuan, category=order.category_code,
                                   warranty=order.warranty_verdict, project=order.project.code,  # type: ignore[arg-type]
                                   requester=str(actor.id))
-        instance_id = uuid.uuid4()
         try:
             started = start_approval(active_definitions(), subject, resolve=resolve_approvers, now=now,
                                      instance_id=str(instance_id))
@@ -163,17 +206,22 @@ def estimate_submit(*, actor: User, order_id: UUID, amount_yuan: Decimal, note: 
         instance = ApprovalInstance(id=instance_id, order=order, requester=actor, amount_yuan=amount_yuan,
                                     graph_code=started.state.graph_code, status="in_progress", state={},
                                     revision=0, opened_at=now)
-        instance.save()
+        try:
+            with transaction.atomic():
+                instance.save(force_insert=True)
+        except IntegrityError:
+            # The same client id raced itself on another order (each request locks its own order).
+            raise EstimateClientIdReused(details={"approval_id": str(instance_id), "fields": ["order_id"]}) from None
         event = event_add(order=order, kind=Kind.ESTIMATE, actor=actor, note=note[:500], now=now,
                           data={"approval_id": str(instance.id), "amount_yuan": str(amount_yuan),
-                                "graph": started.state.graph_code})
+                                "graph": started.state.graph_code, **({"client_id": client_id} if client_id else {})})
         order_announce(order=order, kind="estimate", now=now, event=event)
         if started.state.status == "in_progress" and order.state in WORKING_STATES:
             waiting = system_note("waiting_approval")
             order_transition(order=order, actor=Actor(user=actor), to=State.WAITING, now=now,
                              note=waiting.text, event_data=waiting.data, changes={"waiting_reason": "approval"})
         _persist(instance, started, now=now)
-    return instance
+    return instance, True
 
 
 APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR, Role.FINANCE, Role.ADMINISTRATOR)
