@@ -23,7 +23,7 @@ class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):
     """``pbkdf2_sha256`` with Django's iterations (inherited, so a Django upgrade raises them here too)."""
 
     def encode(self, password: Any, salt: Any, iterations: int | None = None) -> str:
-        self._check_encode_args(password, salt)
+        self._check_encode_args(password, salt)  # type: ignore[attr-defined]  # Django has it; the stubs do not
         iterations = iterations or self.iterations
         derived = PBKDF2HMAC(algorithm=hashes.SHA256(), length=self.digest().digest_size, salt=force_bytes(salt),
                              iterations=iterations).derive(force_bytes(password))
