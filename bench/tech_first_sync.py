@@ -151,8 +151,8 @@ def main() -> int:  # noqa: PLR0915 — a linear script
                 page.click("button.primary")
                 shown = page.wait_for_function(SHOWN, arg=args.orders, timeout=300_000, polling="raf").json_value()
                 first.append(shown - page.evaluate("window.__t0"))
-                parts.append(page.evaluate(PARTS))
                 page.wait_for_function("!document.querySelector('.syncline button[disabled]')", timeout=120_000)
+                parts.append(page.evaluate(PARTS))  # once the sync is over: its forced save may follow the list
                 ms, n = page.evaluate(FETCH, others[_round])
                 assert n == args.orders, n
                 fetched.append(ms)
@@ -183,7 +183,7 @@ def main() -> int:  # noqa: PLR0915 — a linear script
     print(f"  of which the sign-in request (password check, token): {sign_in:.0f} ms, the pull request: "
           f"{med([p['pull'] for p in parts]):.0f} ms; without the sign-in: {(med(first) - sign_in) / med(fetched):.2f}x")
     for p in parts:
-        print("  timeline (ms after the tap):", {k: ([round(x) for x in v] if isinstance(v, list) else round(v))
+        print("  timeline (ms after the tap):", {k: ([round(x) for x in v] if isinstance(v, list) else None if v is None else round(v))
                                                 for k, v in p.items() if k not in ("sign_in", "pull")})
     print(f"cold start offline to list: {med(cold):.0f} ms (runs {[round(x) for x in cold]}); "
           f"IndexedDB read: {med(idb):.0f} ms (runs {[round(x) for x in idb]})")

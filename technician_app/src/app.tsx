@@ -1,5 +1,5 @@
 import { render } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Database } from '@nozbe/watermelondb'
 import { api, loadSession, saveSession, type ApiError } from './api'
 import { create, forceSave, rows, type Raw } from './db'
@@ -11,6 +11,7 @@ import { byDeviceTime, makeStep, nextSteps, projectedState, stepTime, type Event
 import { arrivalNote, checkArrival, type ArrivalMethod } from './arrival'
 import { articlesFor, parseSteps } from './articles'
 import { startScan, type Scanning } from './scanner'
+import { ViewGenerations } from './view'
 import { estimates, loadNotes, queueEstimate, saveNotes, syncAll, type Estimate, type Note } from './sync'
 import type { IDBPDatabase } from 'idb'
 
@@ -52,9 +53,16 @@ const REASON_LABEL: Record<string, string> = { parts: '等待配件', owner: '�
 const PART_SUGGESTIONS = ['角阀', '水龙头阀芯', 'PPR 管 20mm', '密封圈', '防水涂料 (kg)', '开关面板', '五孔插座', '空气开关 16A',
   '门铰链', '门锁锁芯', '窗户密封条', '玻璃胶', '地漏', '瓷砖 (块)', '石膏板']
 
+const formats = new Map<string, Intl.DateTimeFormat>()
 function time(ms: number | null | undefined): string {
   if (!ms) return '—'
-  return new Date(ms).toLocaleString(getLang() === 'en' ? 'en-GB' : 'zh-CN', { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+  const locale = getLang() === 'en' ? 'en-GB' : 'zh-CN'
+  let format = formats.get(locale) // toLocaleString builds a formatter per call
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    formats.set(locale, format)
+  }
+  return format.format(ms)
 }
 
 // A refusal comes back as "<code>: <the server's text>"; known codes are said in the reader's language.
@@ -493,6 +501,14 @@ function InstallPrompt() {
   return <div class="install"><span>{t('安装到桌面，离线更可靠')}</span><button class="small" onClick={() => { ev.prompt(); setEv(null) }}>{t('安装')}</button></div>
 }
 
+/** Resolves after the next frame is painted (at once in a background tab, which paints none). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (document.visibilityState === 'hidden') resolve()
+    else requestAnimationFrame(() => setTimeout(resolve, 0))
+  })
+}
+
 const browserClock = {
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number) => window.setTimeout(fn, ms),
@@ -509,12 +525,15 @@ function App({ ctx }: { ctx: Ctx }) {
   const [sync, setSync] = useState<SyncState>({ running: false, lastAt: Number(localStorage.getItem(SYNC_AT)) || null, error: null, online: navigator.onLine })
   const scheduler = useRef<Scheduler | null>(null)
   const loading = useRef<{ busy: boolean; again: boolean }>({ busy: false, again: false })
+  const generations = useRef(new ViewGenerations())
   const refresh = () => {
     const l = loading.current
     if (l.busy) { l.again = true; return }
     l.busy = true
-    void loadView(ctx).then(loadedView).then(setView).finally(() => {
+    const loadedAt = generations.current.seen
+    void loadView(ctx).then(loadedView).then(setView).then(afterPaint).catch((e) => console.error(e)).finally(() => {
       l.busy = false
+      generations.current.painted(loadedAt)
       if (l.again) { l.again = false; refresh() }
     })
   }
@@ -522,16 +541,18 @@ function App({ ctx }: { ctx: Ctx }) {
 
   useEffect(() => {
     refresh()
-    const sub = ctx.database.withChangesForTables(ctx.tables).subscribe(() => refresh())
+    const sub = ctx.database.withChangesForTables(ctx.tables).subscribe(() => { generations.current.changed(); refresh() })
     const tick = setInterval(() => setNow(Date.now()), 30_000)
     const onHash = () => setRoute(location.hash)
     window.addEventListener('hashchange', onHash)
     return () => { sub.unsubscribe(); clearInterval(tick); window.removeEventListener('hashchange', onHash) }
   }, [])
 
-  useEffect(() => {
+  // A layout effect: the first sync starts as soon as the token is stored, not a frame later.
+  useLayoutEffect(() => {
     if (!session) return
-    const s = new Scheduler(() => syncAll(ctx.database, ctx.photos, ctx.ops), browserClock, () => navigator.onLine, (o: SyncOutcome) => {
+    // The forced save after a sync waits for the list to show the pulled orders (see syncAll).
+    const s = new Scheduler(() => syncAll(ctx.database, ctx.photos, ctx.ops, () => generations.current.current()), browserClock, () => navigator.onLine, (o: SyncOutcome) => {
       if (o.ok) localStorage.setItem(SYNC_AT, String(o.at))
       else if (o.error.status === 401) { saveSession(null); setSession(null); setSignedOut(t('此设备已被注销，请重新登录')) }
       setSync((prev) => ({ ...prev, running: false, lastAt: o.ok ? o.at : prev.lastAt, online: navigator.onLine,

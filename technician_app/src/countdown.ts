@@ -48,5 +48,7 @@ export function byUrgency<T extends { number: string; priority: string; due: num
   if (da !== db) return da < db ? -1 : 1
   const pa = PRIORITY_RANK[a.priority] ?? 9
   const pb = PRIORITY_RANK[b.priority] ?? 9
-  return pa - pb || a.number.localeCompare(b.number)
+  // Order numbers are ASCII of one format (WX20261202-0001): code-unit order is their order, and much cheaper than
+  // localeCompare (ICU), which a 2 000-order list sorted with no deadlines would call ~20 000 times.
+  return pa - pb || (a.number < b.number ? -1 : a.number > b.number ? 1 : 0)
 }

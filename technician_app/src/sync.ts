@@ -77,7 +77,14 @@ async function syncDatabase(database: Database): Promise<void> {
   })
 }
 
-export async function syncAll(database: Database, photos: PhotoStore, ops: IDBPDatabase): Promise<void> {
+/**
+ * One sync. `beforeSave` (the app: "the list shows what is now stored") runs after the pulls are applied and before
+ * the forced save: the save serialises every changed Loki chunk on the main thread, and a first pull of 2 000 orders
+ * would otherwise hold the list's first paint behind it. The save still happens, and is awaited, before the sync
+ * counts as done (the last-sync time, the photo queue); until then the data is in Loki's memory as after any write.
+ */
+export async function syncAll(database: Database, photos: PhotoStore, ops: IDBPDatabase,
+  beforeSave: () => Promise<void> = async () => undefined): Promise<void> {
   const heldBefore = new Map((await rows(database, 'work_orders')).map((o) => [o.id, o]))
   const finishing = new Set((await rows(database, 'work_order_events'))
     .filter((e) => e.status === 'pending' && e.to_state === 'completed').map((e) => e.work_order_id))
@@ -90,6 +97,7 @@ export async function syncAll(database: Database, photos: PhotoStore, ops: IDBPD
   // What the server made of the push (applied or refused steps, server versions, an order now waiting for an
   // approval) comes back in the next pull.
   if (pushing || estimated) await syncDatabase(database)
+  await beforeSave()
   await forceSave(database)
   performance.mark('anxin:saved')
   const held = new Set((await rows(database, 'work_orders')).map((o) => o.id))
