@@ -8,13 +8,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
 from backend.handover import services
 from backend.handover.models import Item, Slot
 from tests.authz.framework import database_snapshot
 from tests.handover.world import NOW, invite_all, jpeg, png, site, slot
-from tests.owner_portal.helpers import last_code
+from tests.owner_portal.helpers import invited_client
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +22,6 @@ pytestmark = pytest.mark.django_db
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def invited_client(phone: str, token: str) -> Client:
-    client = Client()
-    start = client.get(f"/portal/handover/{token}")
-    assert start.status_code == 302 and start["Location"].startswith("/portal/login?next=/portal/handover/")
-    client.post("/portal/login", {"action": "send", "phone": phone, "next": f"/portal/handover/{token}"})
-    done = client.post("/portal/login", {"action": "check", "code": last_code(phone),
-                                         "next": f"/portal/handover/{token}"})
-    assert done.status_code == 302 and done["Location"] == f"/portal/handover/{token}", done.content[:300]
-    return client
 
 
 def test_the_invited_owner_picks_a_slot_and_changes_it_and_a_full_slot_is_refused_clearly():
