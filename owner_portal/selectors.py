@@ -39,6 +39,12 @@ def identity_in_session(session: Any) -> OwnerIdentity | None:
     if not isinstance(data, dict) or not data.get("phone"):
         return None
     owner_id = data.get("owner_id")
+    if not owner_id:
+        # Verified before owning a home (a buyer invited to the handover): once the handover registers
+        # them as the owner, the same verified phone follows the home's orders without verifying again.
+        from backend.properties.models import Owner
+
+        owner_id = Owner.objects.filter(phone=data["phone"]).values_list("id", flat=True).first()
     return OwnerIdentity(phone=data["phone"], owner_id=UUID(str(owner_id)) if owner_id else None,
                          name=data.get("name", ""))
 
@@ -389,3 +395,35 @@ def article_stats(*, article: Article, now: datetime) -> dict[str, int]:
     row = articles_with_stats(Article.objects.filter(id=article.id), now=now).get()
     return {"views": row.view_count, "self_served": row.self_served_count,  # type: ignore[attr-defined]
             "led_to_report": row.reported_count}  # type: ignore[attr-defined]
+
+
+# --- the handover (交房) of a home the phone was invited to: backend.handover's rows, read for the owner
+
+
+def handover_view(*, identity: OwnerIdentity, token: str, now: datetime, language: str) -> dict[str, Any]:
+    """The invitation behind an SMS link, for the phone it was sent to (anyone else: 404): the home,
+    the slots with their seats left, the live appointment, and once inspected the checklist's outcome
+    and each defect's order with the stage the owner follows."""
+    from backend.handover import selectors as handover
+
+    item = handover.item_of_invitation(token=token, phone_e164=identity.phone)
+    inspection = item.inspection if hasattr(item, "inspection") else None
+    defects = handover.defects_of(item) if inspection is not None else []
+    visible = set(orders_of_owner(owner_id=identity.owner_id, phone=identity.phone, today=business_date(now))
+                  .filter(id__in=[d.order_id for d in defects]).values_list("id", flat=True)) if defects else set()
+    rows = [{"id": d.order.id, "number": d.order.number, "category": category_label(d.order.category_code, language),
+             "where": d.order.location_detail, "state": d.order.state,
+             "label": OWNER_LABELS.get(d.order.state, d.order.state), "stage": STAGE_OF.get(d.order.state, -1),
+             "linked": d.order.id in visible} for d in defects]
+    lines = list(inspection.lines.all()) if inspection is not None else []
+    return {"item": item, "appointment": handover.live_appointment(item),
+            "slots": handover.slots_with_room(item=item, now=now),
+            "may_book": item.status in ("invited", "booked"), "inspection": inspection,
+            "lines_ok": sum(1 for line in lines if line.result == "ok"), "lines_total": len(lines),
+            "defects": rows, "stages": [label for _code, label, _states in STAGES]}
+
+
+def handovers_of(identity: OwnerIdentity) -> list[Any]:
+    from backend.handover.selectors import invitations_of_phone
+
+    return invitations_of_phone(identity.phone)

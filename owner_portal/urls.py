@@ -27,6 +27,8 @@ urlpatterns = [
     path("portal/orders/<uuid:order_id>/photos/<uuid:attachment_id>/<str:size>", views.order_photo,
          name="order_photo_size"),
     path("portal/units/<uuid:unit_id>/quality-guarantee.pdf", views.quality_guarantee, name="quality_guarantee"),
+    path("portal/handover/<str:invite_token>", views.handover, name="handover"),
+    path("portal/handover/<str:invite_token>/book", views.handover_book, name="handover_book"),
     path("portal/kb", views.kb, name="kb"),
     path("portal/kb/suggest", views.kb_suggest, name="kb_suggest"),
     path("portal/kb/<uuid:article_id>", views.kb_article, name="kb_article"),

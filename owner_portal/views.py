@@ -368,7 +368,8 @@ def open_orders(request: HttpRequest, identity: OwnerIdentity, token: str) -> Ht
 def orders(request: HttpRequest, identity: OwnerIdentity) -> HttpResponse:
     rows = selectors.portal_orders(identity=identity, now=_now(), language=_language())
     return render(request, "owner_portal/orders.html", {"orders": rows, "identity": identity,
-                                                        "masked_phone": mask_phone(identity.phone)})
+                                                        "masked_phone": mask_phone(identity.phone),
+                                                        "handovers": selectors.handovers_of(identity)})
 
 
 def _order_context(request: HttpRequest, identity: OwnerIdentity, order_id: UUID, **extra: Any) -> dict[str, Any]:
@@ -508,7 +509,6 @@ def kb_suggest(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"articles": rows}, json_dumps_params={"ensure_ascii": False})
 
 
-
 # --- documents
 
 
@@ -524,3 +524,45 @@ def quality_guarantee(request: HttpRequest, identity: OwnerIdentity, unit_id: UU
     response["Content-Disposition"] = f'inline; filename="quality-guarantee-{unit_id}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the handover (交房): the SMS invitation's link
+
+
+def _handover_context(identity: OwnerIdentity, token: str, **extra: Any) -> dict[str, Any]:
+    view = selectors.handover_view(identity=identity, token=token, now=_now(), language=_language())
+    return {**view, "token": token, "identity": identity, "masked_phone": mask_phone(identity.phone), "error": "",
+            **extra}
+
+
+@require_safe
+@portal_limited
+@owner_required
+def handover(request: HttpRequest, identity: OwnerIdentity, invite_token: str) -> HttpResponse:
+    """The invited buyer picks (or changes) the handover slot; later the inspection and its defects' progress.
+    Only the phone the invitation was texted to sees it: anyone else gets the portal's 404 page."""
+    return render(request, "owner_portal/handover.html",
+                  _handover_context(identity, invite_token, booked=request.GET.get("booked") == "1"))
+
+
+@require_POST
+@portal_limited
+@owner_required
+def handover_book(request: HttpRequest, identity: OwnerIdentity, invite_token: str) -> HttpResponse:
+    from backend.handover.selectors import item_of_invitation
+    from backend.handover.services import appointment_book
+
+    item = item_of_invitation(token=invite_token, phone_e164=identity.phone)  # another phone's: 404
+    try:
+        raw = _form(request, "slot_id")
+        if not raw.isdigit():
+            raise _field_error("slot_id", _("Choose a time slot."))
+        appointment_book(item_id=item.id, slot_id=int(raw), now=_now())
+    except NotFound:
+        raise
+    except AppError as exc:
+        if _wants_json(request):
+            return _error_json(exc)
+        return render(request, "owner_portal/handover.html",
+                      _handover_context(identity, invite_token, error=_message_of(exc)), status=exc.status)
+    return redirect(reverse("owner_portal:handover", args=[invite_token]) + "?booked=1")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/", include("backend.console.urls")),
     path("analytics/", include("backend.analytics.urls")),
     path("crm/", include("backend.crm.urls")),
+    path("handover/", include("backend.handover.urls")),
     path("tech/", include("mobile_sync.urls")),
     path("", include("owner_portal.urls")),
     path("admin/", admin.site.urls),

@@ -21,6 +21,10 @@ APPROVER_ROLES = (Role.ENGINEERING_MANAGER, Role.FINANCE, Role.ENGINEERING_DIREC
 ANALYTICS_ROLES = (Role.ENGINEERING_DIRECTOR, Role.ENGINEERING_MANAGER)
 # The sales CRM's pages (backend.crm) share the staff layout: consultants and managers, finance.
 CRM_ROLES = (Role.SALES, Role.FINANCE, Role.ADMINISTRATOR)
+# The handover pages (backend.handover): officers and administrators work them; the engineering managers
+# and director read them (the defects found at inspection are their first orders).
+HANDOVER_WRITERS = (Role.HANDOVER_OFFICER, Role.ADMINISTRATOR)
+HANDOVER_PAGE_ROLES = HANDOVER_WRITERS + (Role.ENGINEERING_MANAGER, Role.ENGINEERING_DIRECTOR)
 LAYOUT_ROLES = tuple(dict.fromkeys(QUEUE_ROLES + CRM_ROLES + (Role.HANDOVER_OFFICER,)))
 # Who reads a caller's whole phone number; everyone else sees it masked.
 FULL_PHONE_ROLES = (Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.ADMINISTRATOR)
@@ -66,6 +70,8 @@ def nav_for(user: Any) -> list[tuple[str, str]]:
                   ("crm:payments", "crm_payments")]
     if has_role(user, *CRM_ROLES, Role.HANDOVER_OFFICER):
         items.append(("crm:handover", "crm_handover"))
+    if has_role(user, *HANDOVER_PAGE_ROLES):
+        items += [("handover:batches", "handover"), ("handover:schedule", "handover_schedule")]
     if has_role(user, *RULE_READERS):
         items.append(("rules:index", "rules"))
     return items

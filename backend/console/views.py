@@ -80,8 +80,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """``/``: office staff land on their console start page; everyone else on the account page."""
     if is_console_user(request.user):
         return redirect("console:start")
-    if is_layout_user(request.user):  # sales, finance-only and handover staff: the CRM's pages
-        return redirect("/crm/")
+    if is_layout_user(request.user):  # sales and finance-only staff: the CRM's pages; handover officers: theirs
+        from backend.accounts.access import has_role
+        from backend.console.access import CRM_ROLES
+
+        return redirect("/crm/" if has_role(request.user, *CRM_ROLES) else "/handover/")
     return account_views.home(request)
 
 

@@ -59,3 +59,15 @@ def jpeg(width: int = 800, height: int = 600, color: tuple[int, int, int] = (200
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+def invited_client(phone: str, invite_token: str) -> Client:
+    """A browser that opened a handover invitation's link and verified the invited phone (``/portal/login``)."""
+    client = Client()
+    url = f"/portal/handover/{invite_token}"
+    start = client.get(url)
+    assert start.status_code == 302 and start["Location"].startswith("/portal/login?next=/portal/handover/")
+    client.post("/portal/login", {"action": "send", "phone": phone, "next": url})
+    done = client.post("/portal/login", {"action": "check", "code": last_code(phone), "next": url})
+    assert done.status_code == 302 and done["Location"] == url, done.content[:300]
+    return client
