@@ -11,6 +11,7 @@ urlpatterns = [
     path("batches/<uuid:batch_id>", views.batch, name="batch"),
     path("batches/<uuid:batch_id>/from-crm", views.batch_from_crm, name="batch_from_crm"),
     path("batches/<uuid:batch_id>/invite", views.batch_invite, name="batch_invite"),
+    path("batches/<uuid:batch_id>/import", views.batch_import, name="batch_import"),
     path("batches/<uuid:batch_id>/slots", views.batch_slot, name="batch_slot"),
     path("schedule", views.schedule, name="schedule"),
     path("items/<uuid:item_id>", views.item, name="item"),

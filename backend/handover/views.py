@@ -127,8 +127,18 @@ def _error_on(request: StaffRequest, template: str, context: dict[str, Any], err
     """The page the form came from, with the refusal in the reader's language and its status."""
     errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
     context.update({"error": {"code": error.code, "message": str(error.message),
-                              "reasons": [_(str(e.get("reason", ""))) for e in errors]}})
+                              "reasons": [_where(e) + _(str(e.get("reason", ""))) for e in errors]}})
     return render(request, template, context, status=error.status)
+
+
+def _where(error: dict[str, Any]) -> str:
+    """An import's error names its row and column, as the file's reader counts them."""
+    parts = []
+    if error.get("row"):
+        parts.append(_("Row %(row)s") % {"row": error["row"]})
+    if error.get("column"):
+        parts.append(str(error["column"]))
+    return " · ".join(parts) + ": " if parts else ""
 
 
 def _batch_context(request: StaffRequest, batch_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
@@ -180,6 +190,24 @@ batch_from_crm = _batch_action(lambda r, b: services.batch_add_from_crm(actor=r.
 batch_invite = _batch_action(lambda r, b: services.invitations_send(actor=r.user, batch_id=b, now=timezone.now()),
                              "invited")
 batch_slot = _batch_action(_slot_add, "slot")
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024  # a batch of a few hundred units is a few kB
+
+
+def _import_file(request: StaffRequest, batch_id: uuid.UUID) -> Any:
+    """An XLSX or CSV of units and buyers, for developers without the CRM: every row or none."""
+    from backend.handover.imports import batch_import_file
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise _field("file", _("Choose an XLSX or CSV file."))
+    if upload.size is None or upload.size > IMPORT_MAX_BYTES:
+        raise _field("file", _("The file is larger than 5 MB."))
+    return batch_import_file(actor=request.user, batch_id=batch_id, filename=upload.name or "",
+                             content=upload.read(), now=timezone.now())
+
+
+batch_import = _batch_action(_import_file, "imported")
 
 
 # --- the day's schedule ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ invited owner gets 404 and a staff session without a verified phone is sent to v
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -77,6 +78,27 @@ def _batch(suffix: str = "", *, data: dict[str, Any] | None = None, write: bool 
     return make
 
 
+class _Upload(io.BytesIO):
+    """A file the test client can post more than once (each refused caller, then the allowed one)."""
+
+    def __init__(self, content: bytes, name: str) -> None:
+        super().__init__(content)
+        self.name = name
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.seek(0)
+        return super().read()
+
+
+def _batch_import() -> PageScenario:
+    s = site()
+    csv = "房号,手机号,买受人\n101,13900001111,张三\n".encode()
+    return PageScenario(urls=[f"/handover/batches/{s.batch.id}/import"], allowed=_client(s.officer),
+                        refused=_refused(write=True), data={"file": _Upload(csv, "units.csv")},
+                        hidden=[("officer, unknown batch", _client(s.officer),
+                                 f"/handover/batches/{uuid.uuid4()}/import")])
+
+
 def _slot_data() -> dict[str, Any]:
     starts = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT10:00")
     return {"starts_at": starts, "minutes": "60", "capacity": "3"}
@@ -138,6 +160,7 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "handover/batches/<uuid:batch_id>", make=_batch()),
     PageCase("POST", "handover/batches/<uuid:batch_id>/from-crm", make=_batch("/from-crm", write=True)),
     PageCase("POST", "handover/batches/<uuid:batch_id>/invite", make=_batch("/invite", write=True)),
+    PageCase("POST", "handover/batches/<uuid:batch_id>/import", make=_batch_import),
     PageCase("POST", "handover/batches/<uuid:batch_id>/slots", make=_batch("/slots", data=_slot_data(), write=True)),
     PageCase("GET", "handover/schedule", make=_plain("/handover/schedule")),
     PageCase("GET", "handover/items/<uuid:item_id>", make=_item(write=False)),

@@ -176,3 +176,35 @@ def test_an_engineering_manager_reads_the_pages_but_cannot_write():
     before = database_snapshot()
     assert manager.post(f"/handover/items/{item.id}/start").status_code == 403
     assert database_snapshot() == before
+
+
+def test_a_file_of_units_is_imported_from_the_batch_page_and_a_bad_row_is_named_in_chinese():
+    s = site()
+    c = client_of(s.officer)
+    before = database_snapshot()
+    bad = c.post(f"/handover/batches/{s.batch.id}/import",
+                 {"file": SimpleUploadedFile("名单.csv", "房号,手机号,买受人\n101,13900001111,张三\n999,12,李四\n".encode())})
+    assert bad.status_code == 422
+    page = bad.content.decode()
+    assert "第 3 行" in page and "手机号" in page  # the bad row and its column, in Chinese
+    assert database_snapshot() == before
+    assert c.post(f"/handover/batches/{s.batch.id}/import", {}).status_code == 422  # no file: a 4xx, not a 500
+    done = c.post(f"/handover/batches/{s.batch.id}/import",
+                  {"file": SimpleUploadedFile("名单.csv", "房号,手机号,买受人\n101,13900001111,张三\n".encode())})
+    assert done.status_code == 302 and done["Location"].endswith("?done=imported")
+    assert Item.objects.get(batch=s.batch, unit__number="101").buyers == ["张三"]
+    assert "导入" in c.get(done["Location"]).content.decode()
+
+
+def test_a_handed_over_unit_links_its_quality_guarantee_pdf():
+    s = site()
+    item = invite_all(s)[0]
+    services.inspection_start(actor=s.officer, item_id=item.id, now=NOW)
+    services.inspection_sign(actor=s.officer, item_id=item.id, signature_png=png(), now=NOW)
+    services.handover_complete(actor=s.officer, item_id=item.id, now=NOW)
+    c = client_of(s.officer)
+    page = c.get(f"/handover/items/{item.id}").content.decode()
+    url = f"/api/v1/warranty/units/{item.unit_id}/quality-guarantee.pdf"
+    assert url in page
+    pdf = c.get(url)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
