@@ -89,14 +89,20 @@ def pool(request: StaffRequest) -> HttpResponse:
 @require_GET
 @console_view(SALES_PAGE)
 def grabs(request: StaffRequest) -> HttpResponse:
+    """Offers arrive over one socket per project where the consultant is on duty; the rows are re-read on
+    each message, and polled slowly only while no socket is open."""
+    projects = Seat.objects.filter(user=request.user, on_duty=True, is_manager=False).values_list("project_id",
+                                                                                                 flat=True)
+    paths = [f"/ws/crm/projects/{project_id}/grabs" for project_id in projects]
     return render(request, "crm/grabs.html", {"grabs": open_grabs_for(actor=request.user, now=timezone.now()),
-                                              "page": "crm_grabs"})
+                                              "page": "crm_grabs", "socket_paths": paths})
 
 
 @require_GET
 @console_view(SALES_PAGE)
 def grabs_live(request: StaffRequest) -> HttpResponse:
-    """The grab pool's rows, polled every two seconds by the page (the countdown ticks in the browser)."""
+    """The grab pool's rows, re-read by the page on each socket message (or polled while the socket is down);
+    the countdown ticks in the browser."""
     return render(request, "crm/_grabs.html", {"grabs": open_grabs_for(actor=request.user, now=timezone.now())})
 
 
