@@ -36,6 +36,8 @@ from backend.crm.schemas import (
     ProjectScopeQuery,
     ReadyOut,
     ReceivableOut,
+    ReferralCodeOut,
+    ReferralsOut,
     ReleaseIn,
     ReservationOut,
     ReserveIn,
@@ -71,7 +73,8 @@ def lead_create(request: HttpRequest, body: LeadIn):  # type: ignore[no-untyped-
     result = services.lead_create(actor=request.user, project_id=body.project_id, name=body.name, phone=body.phone,
                                   channel=body.channel, consent=body.consent, id_number=body.id_number,
                                   partner_id=body.partner_id, note=body.note,
-                                  expected_amount_fen=body.expected_amount_fen, now=timezone.now())
+                                  expected_amount_fen=body.expected_amount_fen, referral_code=body.referral_code,
+                                  now=timezone.now())
     return Status(201, {"customer": _row(request, result.customer), "created": result.created,
                         "merged": result.merged})
 
@@ -99,6 +102,26 @@ def customer_get(request: HttpRequest, customer_id: UUID):  # type: ignore[no-un
     sources = [{"channel": s.channel, "name": s.name, "consent": s.consent, "created_at": s.created_at,
                 "phone": s.phone if data["is_holder"] else show_phone(request.user, customer)} for s in data["sources"]]
     return {"customer": data["row"], "sources": sources, "follow_ups": data["follow_ups"], "events": data["events"]}
+
+
+@router.post("/crm/customers/{customer_id}/referral-code", auth=staff_auth,
+             response={200: ReferralCodeOut, **ERRORS}, summary="The customer's referral code (老带新)")
+def referral_code_issue(request: HttpRequest, customer_id: UUID):  # type: ignore[no-untyped-def]
+    """Made the first time, the same one afterwards. Their consultant or a sales manager. A lead reported with
+    it (`referral_code` on `POST /crm/leads`, or the public page at `url`) is attributed to this customer, who
+    is rewarded by the project's referral rule when the referred customer signs."""
+    from django.urls import reverse
+
+    code = services.referral_code_issue(actor=request.user, customer_id=customer_id, now=timezone.now())
+    return {"code": code.code, "referrer_id": code.referrer_id, "created_at": code.created_at,
+            "url": request.build_absolute_uri(reverse("crm:referral", args=[code.code]))}
+
+
+@router.get("/crm/customers/{customer_id}/referrals", auth=staff_auth, response={200: ReferralsOut, **ERRORS},
+            summary="Referrals of a customer (老带新)")
+def referrals(request: HttpRequest, customer_id: UUID):  # type: ignore[no-untyped-def]
+    """Their code, the customers it brought (attributed or not, the reward once signed) and who referred them."""
+    return selectors.referrals_of(actor=request.user, customer_id=customer_id)
 
 
 @router.post("/crm/customers/{customer_id}/claim", auth=staff_auth, response={200: CustomerRowOut, **ERRORS},

@@ -89,7 +89,7 @@ def customer_360(*, actor: Any, customer_id: Any, now: datetime) -> dict[str, An
         "customer": customer,
         "row": _row(actor, customer, now),
         "is_holder": customer.holder_id == actor.id,
-        "sources": list(customer.sources.select_related("partner").order_by("created_at")),
+        "sources": list(customer.sources.select_related("partner", "referral__referrer").order_by("created_at")),
         "follow_ups": list(customer.follow_ups.select_related("consultant")[:100]),
         "events": list(customer.events.select_related("actor").order_by("-at", "-id")[:200]),
         "reservations": list(customer.reservations.select_related("unit__building").order_by("-created_at")),
@@ -414,3 +414,30 @@ def customers_of_project(*, actor: Any, project_id: Any, now: datetime, limit: i
         raise PermissionDenied(details={"required": "sales_manager"})
     qs = customers_visible_to(actor).filter(project_id=project_id).select_related("project", "holder")
     return [_row(actor, c, now) for c in qs.order_by(F("recycle_due_at").asc(nulls_last=True), "name")[:limit]]
+
+
+def referrals_of(*, actor: Any, customer_id: Any) -> dict[str, Any]:
+    """老带新 for one customer: their own referral code, the customers it brought (stage, whether attributed,
+    the reward once signed) and who referred this customer, if anyone."""
+    from backend.crm.models import Commission, CustomerSource, ReferralCode
+
+    ensure_crm(actor)
+    customer = access_customer(actor, customer_id)
+    code = ReferralCode.objects.filter(referrer=customer).first()
+    referred: list[dict[str, Any]] = []
+    if code is not None:
+        sources = (CustomerSource.objects.filter(referral=code).select_related("customer")
+                   .order_by("created_at"))
+        rewards = dict(Commission.objects.filter(referrer=customer).values_list("contract__customer_id", "amount_fen"))
+        for source in sources:
+            referred.append({"name": source.customer.name, "stage": source.customer.stage,
+                             "stage_label": str(Stage(source.customer.stage).label),
+                             "attributed": source.attribution_until is not None,
+                             "referred_at": source.created_at, "reward_fen": rewards.get(source.customer_id)})
+    by = (CustomerSource.objects.filter(customer=customer, referral__isnull=False, attribution_until__isnull=False)
+          .select_related("referral__referrer").order_by("created_at").first())
+    referred_by = None
+    if by is not None and by.referral is not None:
+        referred_by = {"name": by.referral.referrer.name, "code": by.referral.code,
+                       "attribution_until": by.attribution_until}
+    return {"code": code.code if code else None, "referred": referred, "referred_by": referred_by}

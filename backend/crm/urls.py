@@ -24,4 +24,5 @@ urlpatterns = [
     path("team", views.team, name="team"),
     path("team/transfer", views.team_transfer, name="team_transfer"),
     path("m/<str:token>", views.code_page, name="code"),
+    path("r/<str:code>", views.referral_page, name="referral"),
 ]

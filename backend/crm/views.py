@@ -18,7 +18,7 @@ from backend.accounts.roles import Role
 from backend.console.views import StaffRequest, console_view
 from backend.core.errors import NotFound, ValidationFailed
 from backend.crm import selectors, services
-from backend.crm.access import CRM_ROLES, HANDOVER_READERS, SALES_ROLES, sees_everything
+from backend.crm.access import CRM_ROLES, HANDOVER_READERS, SALES_ROLES, is_manager_of, sees_everything
 from backend.crm.models import Seat, Subscription
 from backend.crm.services.dispatch import open_grabs_for
 from backend.properties.models import Building, Project
@@ -75,7 +75,7 @@ def lead_new(request: StaffRequest) -> HttpResponse:
                                   channel=request.POST.get("channel", "walk_in"),
                                   consent=request.POST.get("consent") == "on",
                                   id_number=request.POST.get("id_number", ""), note=request.POST.get("note", ""),
-                                  now=timezone.now())
+                                  referral_code=request.POST.get("referral_code", ""), now=timezone.now())
     return redirect("crm:customer", customer_id=result.customer.id)
 
 
@@ -113,7 +113,13 @@ def customer(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
     data = selectors.customer_360(actor=request.user, customer_id=customer_id, now=now)
     c = data["customer"]
     units = selectors.available_units(actor=request.user, project_id=c.project_id) if data["is_holder"] else []
-    return render(request, "crm/customer.html", {**data, "page": "crm_mine", "units": units, "now": now})
+    referrals = selectors.referrals_of(actor=request.user, customer_id=c.id)
+    referral_url = request.build_absolute_uri(reverse("crm:referral", args=[referrals["code"]])) \
+        if referrals["code"] else ""
+    return render(request, "crm/customer.html", {**data, "page": "crm_mine", "units": units, "now": now,
+                                                 "referrals": referrals, "referral_url": referral_url,
+                                                 "may_refer": data["is_holder"] or is_manager_of(request.user,
+                                                                                                 c.project_id)})
 
 
 @require_POST
@@ -153,6 +159,8 @@ def customer_act(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
                                  payment_method=post.get("payment_method", ""),
                                  down_payment_percent=_int(post.get("down_payment_percent", "30"), "down_payment_percent"),
                                  instalments=_int(post.get("instalments", "0"), "instalments"), now=now)
+    elif action == "referral_code":
+        services.referral_code_issue(actor=user, customer_id=customer_id, now=now)
     elif action == "sign":
         services.contract_sign(actor=user, contract_id=_uuid(post.get("contract_id"), "contract_id"), now=now)
     else:
@@ -342,6 +350,36 @@ def code_page(request: Any, token: str) -> HttpResponse:
             return HttpResponse(status=405)
         code = services.code_scan(token=token, ip_hash=ip_hash, place=request.GET.get("at", ""), now=now)
         return render(request, "crm/code.html", {"code": code})
+    except AppError as error:
+        errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
+        return render(request, "crm/code.html", {"error": str(error.message), "errors": errors},
+                      status=error.status)
+
+
+def referral_page(request: Any, code: str) -> HttpResponse:
+    """老带新: the public page behind a customer's referral code (a link or its QR code). GET shows a short form;
+    POST leaves a lead attributed to the referrer (rate limited per address, like the marketing codes)."""
+    from backend.core.errors import AppError
+    from backend.core.ratelimit import client_ip, rate_limit_hit
+    from backend.crm.models import ReferralCode
+    from backend.crm.services.referrals import normalize_referral_code
+
+    referral = ReferralCode.objects.select_related("project", "referrer").filter(
+        code=normalize_referral_code(code)).first()
+    try:
+        if referral is None:
+            raise NotFound(details={"object": "referral_code"})
+        if request.method == "POST":
+            rate_limit_hit(name="crm_qr_lead", identifiers=[f"ip:{client_ip(request)}"])
+            services.referral_lead_create(code=referral.code, name=request.POST.get("name", ""),
+                                          phone=request.POST.get("phone", ""),
+                                          consent=request.POST.get("consent") == "on", now=timezone.now())
+            return render(request, "crm/code.html", {"done": True})
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        # The referrer's surname only: the page is public.
+        return render(request, "crm/code.html", {"code": {"project": referral.project, "campaign": _(
+            "Recommended by %(name)s") % {"name": referral.referrer.name[:1] + "**"}}})
     except AppError as error:
         errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
         return render(request, "crm/code.html", {"error": str(error.message), "errors": errors},

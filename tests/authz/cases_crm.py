@@ -84,6 +84,21 @@ def _held(path: str, body: dict[str, Any] | None = None) -> Any:
     return make
 
 
+def _referral_code() -> Scenario:
+    a, _b = _two()
+    c = _walk_in(a, a.alice)
+    call = Call(f"/api/v1/crm/customers/{c.id}/referral-code")
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(a.bob, call))
+
+
+def _referrals() -> Scenario:
+    a, b = _two()
+    c = _walk_in(a, a.alice)
+    services.referral_code_issue(actor=a.alice, customer_id=c.id, now=NOW())
+    call = Call(f"/api/v1/crm/customers/{c.id}/referrals")
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(b.manager, call))
+
+
 def _claim() -> Scenario:
     a, b = _two()
     c = _public(a)
@@ -199,6 +214,8 @@ CASES: list[RouteCase] = [
     RouteCase("GET", "/api/v1/crm/pool", make=_list("/api/v1/crm/pool")),
     RouteCase("GET", "/api/v1/crm/customers/{customer_id}", make=_customer_get),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/claim", make=_claim),
+    RouteCase("POST", "/api/v1/crm/customers/{customer_id}/referral-code", make=_referral_code),
+    RouteCase("GET", "/api/v1/crm/customers/{customer_id}/referrals", make=_referrals),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/release", make=_held("release", {"reason": "空号"})),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/follow-ups",
               make=_held("follow-ups", {"kind": "call", "note": "电话沟通"})),
@@ -328,6 +345,10 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "crm/m/<str:token>",
              public_reason="the page behind a marketing QR code on a poster: a visitor leaves a name and a phone "
                            "(consent required), rate limited per address; it shows only the project and campaign"),
+    PageCase("GET", "crm/r/<str:code>",
+             public_reason="老带新: the page behind a customer's referral code (a link or its QR code); a friend leaves "
+                           "a name and a phone (consent required), rate limited per address; it shows the project "
+                           "and the referrer's surname only"),
 ]
 
 __all__ = ["CASES", "PAGE_CASES"]

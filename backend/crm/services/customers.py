@@ -30,6 +30,7 @@ from backend.crm.models import (
     Seat,
 )
 from backend.crm.services.clock import CLOCK_FIELDS, clock_set, hold, pool_settings, transition
+from backend.crm.services.referrals import referral_code_find
 from backend.crm.states import SYSTEM_STAGES, Stage
 
 
@@ -71,11 +72,15 @@ def _matches(project_id: Any, phone: str, id_hash: str) -> list[Customer]:
 
 def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: str, consent: bool,
                 id_number: str = "", partner_id: int | None = None, note: str = "", expected_amount_fen: int = 0,
-                now: datetime, dispatch: bool = True, id_number_hash: str = "") -> LeadResult:
+                now: datetime, dispatch: bool = True, id_number_hash: str = "", referral_code: str = "") -> LeadResult:
     """A lead from any source. Matched on the normalised phone and the ID number's keyed hash: a match gets
     this source added (the clock untouched); a lead naming two customers merges the younger into the older
     (recorded, undoable). A new customer: a walk-in is held by the consultant who logs it (a fresh clock),
-    any other channel goes to lead dispatch."""
+    any other channel goes to lead dispatch.
+
+    ``referral_code`` (老带新): the lead's channel is ``referral`` and its source names the code. A new customer
+    is attributed to the referrer for ``PoolSettings.referral_protection_days``; a customer the project knew
+    already keeps the source without the attribution (``referral_attributed: false`` on the timeline)."""
     ensure_crm(actor)
     project = access_project(actor, project_id)
     name = (name or "").strip()
@@ -91,13 +96,19 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
         partner = ChannelPartner.objects.filter(id=partner_id, project=project).first()
         if partner is None:
             raise NotFound(details={"object": "partner"})
+    referral = None
+    if (referral_code or "").strip():
+        if partner is not None:
+            raise _field_error("referral_code", _("A lead comes through a partner or a referral, not both."))
+        referral = referral_code_find(project_id=project.id, code=referral_code)
+        channel = Channel.REFERRAL
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 return _lead_in_transaction(actor=actor, project=project, name=name, phone=phone_e164,
                                             id_hash=id_hash, channel=channel, consent=consent, partner=partner,
                                             note=note[:300], expected_amount_fen=expected_amount_fen, now=now,
-                                            dispatch=dispatch)
+                                            dispatch=dispatch, referral=referral)
         except IntegrityError:
             continue  # another lead with this phone committed first: match it on the next try
     raise ValidationFailed(details={"errors": [{"field": "phone", "reason": _("Please try again.")}]})
@@ -105,7 +116,7 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
 
 def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_hash: str, channel: str,
                          consent: bool, partner: ChannelPartner | None, note: str, expected_amount_fen: int,
-                         now: datetime, dispatch: bool, code: Any = None) -> LeadResult:
+                         now: datetime, dispatch: bool, code: Any = None, referral: Any = None) -> LeadResult:
     matches = _matches(project.id, phone, id_hash)
     merged: list[str] = []
     created = not matches
@@ -114,7 +125,7 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
                                            last_activity_at=now, created_at=now, stage_changed_at=now,
                                            expected_amount_fen=max(0, expected_amount_fen))
         CustomerEvent.objects.create(customer=customer, kind=EventKind.CREATED, actor=actor, at=now,
-                                     params={"channel": channel})
+                                     params={"channel": channel, **({"referral": referral.code} if referral else {})})
     else:
         customer = matches[0]
         for other in matches[1:]:
@@ -123,8 +134,13 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
         if id_hash and not customer.id_number_hash:
             customer.id_number_hash = id_hash
             customer.save(update_fields=["id_number_hash"])
+    if referral is not None and (referral.referrer_id == customer.id or str(referral.referrer_id) in merged):
+        raise _field_error("referral_code", _("A customer cannot refer themselves."))
     source = CustomerSource(customer=customer, channel=channel, partner=partner, reported_by=actor, name=name,
-                            phone=phone, consent=consent, note=note, created_at=now, code=code)
+                            phone=phone, consent=consent, note=note, created_at=now, code=code, referral=referral)
+    if referral is not None and created:
+        days = pool_settings(project.id).referral_protection_days
+        source.attribution_until = now + timedelta(days=days)
     dispute = None
     if partner is not None:
         holder = CustomerSource.objects.filter(customer=customer, partner__isnull=False,
@@ -135,11 +151,14 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
             dispute = holder.partner_id
     source.save()
     if not created:
+        extra = {"referral": referral.code, "referral_attributed": False} if referral is not None else {}
         CustomerEvent.objects.create(customer=customer, kind=EventKind.SOURCE_ADDED, actor=actor, at=now,
-                                     params={"channel": channel, "source": source.id, "disputed_with": dispute})
+                                     params={"channel": channel, "source": source.id, "disputed_with": dispute,
+                                             **extra})
     if created:
-        seat = Seat.objects.filter(user=actor, project=project).first()
-        if channel == Channel.WALK_IN and seat is not None and has_role(actor, Role.SALES):
+        seat = Seat.objects.filter(user=actor, project=project).first() if actor is not None else None
+        # A walk-in, or a referred friend the consultant meets (老带新), is theirs; other leads are dispatched.
+        if channel in {Channel.WALK_IN, Channel.REFERRAL} and seat is not None and has_role(actor, Role.SALES):
             hold(customer, pool_settings(project.id), consultant_id=actor.id, kind=ClaimKind.CLAIM, actor=actor,
                  now=now, params={"why": "walk_in"})
         elif dispatch:
