@@ -441,3 +441,16 @@ def referrals_of(*, actor: Any, customer_id: Any) -> dict[str, Any]:
         referred_by = {"name": by.referral.referrer.name, "code": by.referral.code,
                        "attribution_until": by.attribution_until}
     return {"code": code.code if code else None, "referred": referred, "referred_by": referred_by}
+
+
+def customer_by_phone(*, actor: Any, project_id: Any, phone: str) -> Customer:
+    """The live customer of the project with this main number (any way of writing it), as the actor sees
+    them; 404 otherwise (a manager finds the duplicate record to merge)."""
+    from backend.core.errors import NotFound
+    from backend.crm.identity import normalize_phone
+
+    ensure_crm(actor)
+    found = customers_visible_to(actor).filter(project_id=project_id, phone=normalize_phone(phone)).first()
+    if found is None:
+        raise NotFound(details={"object": "customer"})
+    return found

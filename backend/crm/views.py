@@ -118,6 +118,7 @@ def customer(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
         if referrals["code"] else ""
     return render(request, "crm/customer.html", {**data, "page": "crm_mine", "units": units, "now": now,
                                                  "referrals": referrals, "referral_url": referral_url,
+                                                 "is_manager": is_manager_of(request.user, c.project_id),
                                                  "may_refer": data["is_holder"] or is_manager_of(request.user,
                                                                                                  c.project_id)})
 
@@ -159,6 +160,12 @@ def customer_act(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
                                  payment_method=post.get("payment_method", ""),
                                  down_payment_percent=_int(post.get("down_payment_percent", "30"), "down_payment_percent"),
                                  instalments=_int(post.get("instalments", "0"), "instalments"), now=now)
+    elif action == "merge":  # a manager merges the duplicate record with that phone into this customer
+        kept = selectors.customer_360(actor=user, customer_id=customer_id, now=now)["customer"]
+        other = selectors.customer_by_phone(actor=user, project_id=kept.project_id, phone=post.get("phone", ""))
+        services.customer_merge(actor=user, kept_id=kept.id, merged_id=other.id, now=now)
+    elif action == "merge_undo":
+        services.merge_undo(actor=user, record_id=_int(post.get("record_id", ""), "record_id"), now=now)
     elif action == "referral_code":
         services.referral_code_issue(actor=user, customer_id=customer_id, now=now)
     elif action == "sign":
