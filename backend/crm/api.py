@@ -33,7 +33,7 @@ from backend.crm.schemas import (
     MergeOut,
     PaymentIn,
     PaymentOut,
-    ProjectScopeQuery,
+    PoolQuery,
     ReadyOut,
     ReceivableOut,
     ReferralCodeOut,
@@ -41,9 +41,13 @@ from backend.crm.schemas import (
     ReleaseIn,
     ReservationOut,
     ReserveIn,
+    SegmentOut,
     StageIn,
     SubscriptionIn,
     SubscriptionOut,
+    TagIn,
+    TagQuery,
+    TagsOut,
     TransferIn,
 )
 
@@ -81,16 +85,22 @@ def lead_create(request: HttpRequest, body: LeadIn):  # type: ignore[no-untyped-
 
 @router.get("/crm/customers/mine", auth=staff_auth, response={200: list[CustomerRowOut], **ERRORS},
             summary="My customers (private pool)")
-def my_customers(request: HttpRequest):  # type: ignore[no-untyped-def]
-    """Soonest to return to the public pool first; `warned` and `days_left` say when."""
-    return selectors.my_customers(actor=request.user, now=timezone.now())
+def my_customers(request: HttpRequest, query: Query[TagQuery]):  # type: ignore[no-untyped-def]
+    """Soonest to return to the public pool first; `warned` and `days_left` say when; `tag` keeps a segment."""
+    return selectors.my_customers(actor=request.user, now=timezone.now(), tag=query.tag)
+
+
+@router.get("/crm/segments/mine", auth=staff_auth, response={200: list[SegmentOut], **ERRORS},
+            summary="The tags of my customers, with how many carry each (segments)")
+def my_segments(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return selectors.tag_segments(actor=request.user)
 
 
 @router.get("/crm/pool", auth=staff_auth, response={200: list[CustomerRowOut], **ERRORS},
             summary="The public pool (公海)")
-def public_pool(request: HttpRequest, query: Query[ProjectScopeQuery]):  # type: ignore[no-untyped-def]
-    """Customers nobody holds in the projects where you have a seat; phones masked."""
-    return selectors.public_pool(actor=request.user, now=timezone.now(), project_id=query.project_id)
+def public_pool(request: HttpRequest, query: Query[PoolQuery]):  # type: ignore[no-untyped-def]
+    """Customers nobody holds in the projects where you have a seat; phones masked; `tag` keeps a segment."""
+    return selectors.public_pool(actor=request.user, now=timezone.now(), project_id=query.project_id, tag=query.tag)
 
 
 @router.get("/crm/customers/{customer_id}", auth=staff_auth, response={200: Customer360Out, **ERRORS},
@@ -122,6 +132,22 @@ def referral_code_issue(request: HttpRequest, customer_id: UUID):  # type: ignor
 def referrals(request: HttpRequest, customer_id: UUID):  # type: ignore[no-untyped-def]
     """Their code, the customers it brought (attributed or not, the reward once signed) and who referred them."""
     return selectors.referrals_of(actor=request.user, customer_id=customer_id)
+
+
+@router.post("/crm/customers/{customer_id}/tags", auth=staff_auth, response={200: TagsOut, **ERRORS},
+             summary="Tag a customer")
+def tag_add(request: HttpRequest, customer_id: UUID, body: TagIn):  # type: ignore[no-untyped-def]
+    """Their consultant or a sales manager; a tag has 1-20 characters, at most 20 per customer (422 on `tag`).
+    Adding a tag the customer has changes nothing."""
+    return {"tags": services.customer_tag_add(actor=request.user, customer_id=customer_id, tag=body.tag,
+                                              now=timezone.now())}
+
+
+@router.delete("/crm/customers/{customer_id}/tags/{tag}", auth=staff_auth, response={200: TagsOut, **ERRORS},
+               summary="Remove a customer's tag")
+def tag_remove(request: HttpRequest, customer_id: UUID, tag: str):  # type: ignore[no-untyped-def]
+    return {"tags": services.customer_tag_remove(actor=request.user, customer_id=customer_id, tag=tag,
+                                                 now=timezone.now())}
 
 
 @router.post("/crm/customers/{customer_id}/claim", auth=staff_auth, response={200: CustomerRowOut, **ERRORS},

@@ -158,7 +158,6 @@ class Customer(models.Model):
     id_number_hash = models.CharField(_("ID number (keyed hash)"), max_length=64, blank=True, default="")
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
     lost_reason = models.CharField(_("lost reason"), max_length=40, blank=True, default="")
-    tags = models.JSONField(_("tags"), default=list, blank=True)
     holder = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="crm_held",
                                verbose_name=_("consultant"))
     held_since = models.DateTimeField(_("held since"), null=True, blank=True)
@@ -203,6 +202,27 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerTag(models.Model):
+    """One tag of a customer (标签): the list page filters by it, and the customers sharing a tag are a segment."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_rows",
+                                 verbose_name=_("customer"))
+    tag = models.CharField(_("tag"), max_length=20)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        ordering = ["tag"]
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="crm_one_tag_per_customer"),
+                       models.CheckConstraint(condition=~Q(tag=""), name="crm_tag_not_empty")]
+        indexes = [models.Index(fields=["tag", "customer"], name="crm_tag_customers")]
+
+    def __str__(self) -> str:
+        return self.tag
 
 
 class ReferralCode(models.Model):

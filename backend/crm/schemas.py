@@ -41,6 +41,7 @@ class CustomerRowOut(Schema):
     recycle_due_at: datetime | None
     warned: bool
     days_left: int | None = Field(description="Whole days before the customer returns to the public pool.")
+    tags: list[str] = Field(description="The customer's tags (each a segment the lists filter by).")
 
 
 class LeadOut(Schema):
@@ -304,3 +305,24 @@ class ReferralsOut(Schema):
     code: str | None
     referred: list[ReferredOut]
     referred_by: ReferredByOut | None
+
+
+class TagIn(InSchema):
+    tag: str = Field(min_length=1, max_length=40, examples=["改善型"])
+
+
+class TagsOut(Schema):
+    tags: list[str]
+
+
+class SegmentOut(Schema):
+    tag: str
+    count: int
+
+
+class TagQuery(EdgeSchema):
+    tag: str | None = Field(None, max_length=40, description="Only the customers carrying this tag (a segment).")
+
+
+class PoolQuery(ProjectScopeQuery):
+    tag: str | None = Field(None, max_length=40, description="Only the customers carrying this tag (a segment).")

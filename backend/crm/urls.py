@@ -13,6 +13,7 @@ urlpatterns = [
     path("grabs/live", views.grabs_live, name="grabs_live"),
     path("customers/<uuid:customer_id>", views.customer, name="customer"),
     path("customers/<uuid:customer_id>/act", views.customer_act, name="customer_act"),
+    path("customers/<uuid:customer_id>/tags", views.customer_tags, name="customer_tags"),
     path("inventory", views.inventory, name="inventory"),
     path("inventory/<uuid:building_id>", views.inventory_building, name="inventory_building"),
     path("approvals", views.approvals, name="approvals"),

@@ -62,9 +62,11 @@ def _project(request: StaffRequest) -> Project | None:
 @console_view(CRM_ROLES)
 def mine(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
-    rows = selectors.my_customers(actor=request.user, now=now, stage=request.GET.get("stage") or None)
+    tag = (request.GET.get("tag") or "").strip()[:40] or None
+    rows = selectors.my_customers(actor=request.user, now=now, stage=request.GET.get("stage") or None, tag=tag)
     return render(request, "crm/mine.html", {"rows": rows, "page": "crm_mine", "projects": _projects(request.user),
-                                             "alerts": selectors.alerts_for(actor=request.user, limit=10)})
+                                             "alerts": selectors.alerts_for(actor=request.user, limit=10),
+                                             "segments": selectors.tag_segments(actor=request.user), "tag": tag})
 
 
 @require_POST
@@ -116,7 +118,9 @@ def customer(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
     referrals = selectors.referrals_of(actor=request.user, customer_id=c.id)
     referral_url = request.build_absolute_uri(reverse("crm:referral", args=[referrals["code"]])) \
         if referrals["code"] else ""
-    return render(request, "crm/customer.html", {**data, "page": "crm_mine", "units": units, "now": now,
+    tags_context = {"tags": data["row"]["tags"], "may_tag": data["may_tag"], "customer_id": c.id,
+                    "suggestions": selectors.tag_segments(actor=request.user) if data["may_tag"] else []}
+    return render(request, "crm/customer.html", {**data, **tags_context, "page": "crm_mine", "units": units, "now": now,
                                                  "referrals": referrals, "referral_url": referral_url,
                                                  "is_manager": is_manager_of(request.user, c.project_id),
                                                  "may_refer": data["is_holder"] or is_manager_of(request.user,
@@ -177,6 +181,21 @@ def customer_act(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
         response["HX-Redirect"] = reverse("crm:customer", args=[customer_id])
         return response
     return redirect("crm:customer", customer_id=customer_id)
+
+
+@require_POST
+@console_view(SALES_ROLES)
+def customer_tags(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
+    """htmx: adds (``op=add``) or removes (``op=remove``) one tag and answers the tags again."""
+    op, tag = request.POST.get("op", ""), request.POST.get("tag", "")
+    if op == "add":
+        tags = services.customer_tag_add(actor=request.user, customer_id=customer_id, tag=tag, now=timezone.now())
+    elif op == "remove":
+        tags = services.customer_tag_remove(actor=request.user, customer_id=customer_id, tag=tag, now=timezone.now())
+    else:
+        raise _field("op", _("Unknown step."))
+    return render(request, "crm/_tags.html", {"tags": tags, "may_tag": True, "customer_id": customer_id,
+                                              "suggestions": selectors.tag_segments(actor=request.user)})
 
 
 def _uuid(value: Any, field: str) -> uuid.UUID:
@@ -315,9 +334,13 @@ def team(request: StaffRequest) -> HttpResponse:
     if project is None:
         raise NotFound(details={"object": "project"})
     rows = selectors.team(actor=request.user, project_id=project.id, now=timezone.now())
-    customers = selectors.customers_of_project(actor=request.user, project_id=project.id, now=timezone.now())
+    tag = (request.GET.get("tag") or "").strip()[:40] or None
+    customers = selectors.customers_of_project(actor=request.user, project_id=project.id, now=timezone.now(),
+                                               tag=tag)
+    segments = selectors.tag_segments(actor=request.user, held_only=False, project_id=project.id)
     return render(request, "crm/team.html", {"page": "crm_team", "rows": rows, "project": project,
-                                             "projects": _projects(request.user), "customers": customers})
+                                             "projects": _projects(request.user), "customers": customers,
+                                             "segments": segments, "tag": tag})
 
 
 @require_POST
