@@ -9,7 +9,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from backend.crm.models import ChannelPartner, Customer, MarketingCode, PoolSettings, Seat, UnitSale
+from backend.crm.models import (
+    ChannelPartner,
+    Customer,
+    MarketingCode,
+    PoolSettings,
+    ReferralCode,
+    Seat,
+    UnitSale,
+)
 from backend.properties.identity import mask_phone
 
 
@@ -40,6 +48,20 @@ class MarketingCodeAdmin(admin.ModelAdmin):
     list_display = ("campaign", "token", "project", "partner", "consultant", "cost_fen", "created_at")
     autocomplete_fields = ("project",)
     raw_id_fields = ("consultant", "partner")
+
+
+@admin.register(ReferralCode)
+class ReferralCodeAdmin(admin.ModelAdmin):
+    """老带新 codes are given on the customer's page; the admin lists them (the reward rule is on the pool
+    settings)."""
+
+    list_display = ("code", "referrer", "project", "created_at")
+    search_fields = ("code",)
+    fields = ("code", "referrer", "project", "created_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(UnitSale)

@@ -33,15 +33,21 @@ from backend.crm.schemas import (
     MergeOut,
     PaymentIn,
     PaymentOut,
-    ProjectScopeQuery,
+    PoolQuery,
     ReadyOut,
     ReceivableOut,
+    ReferralCodeOut,
+    ReferralsOut,
     ReleaseIn,
     ReservationOut,
     ReserveIn,
+    SegmentOut,
     StageIn,
     SubscriptionIn,
     SubscriptionOut,
+    TagIn,
+    TagQuery,
+    TagsOut,
     TransferIn,
 )
 
@@ -71,23 +77,30 @@ def lead_create(request: HttpRequest, body: LeadIn):  # type: ignore[no-untyped-
     result = services.lead_create(actor=request.user, project_id=body.project_id, name=body.name, phone=body.phone,
                                   channel=body.channel, consent=body.consent, id_number=body.id_number,
                                   partner_id=body.partner_id, note=body.note,
-                                  expected_amount_fen=body.expected_amount_fen, now=timezone.now())
+                                  expected_amount_fen=body.expected_amount_fen, referral_code=body.referral_code,
+                                  now=timezone.now())
     return Status(201, {"customer": _row(request, result.customer), "created": result.created,
                         "merged": result.merged})
 
 
 @router.get("/crm/customers/mine", auth=staff_auth, response={200: list[CustomerRowOut], **ERRORS},
             summary="My customers (private pool)")
-def my_customers(request: HttpRequest):  # type: ignore[no-untyped-def]
-    """Soonest to return to the public pool first; `warned` and `days_left` say when."""
-    return selectors.my_customers(actor=request.user, now=timezone.now())
+def my_customers(request: HttpRequest, query: Query[TagQuery]):  # type: ignore[no-untyped-def]
+    """Soonest to return to the public pool first; `warned` and `days_left` say when; `tag` keeps a segment."""
+    return selectors.my_customers(actor=request.user, now=timezone.now(), tag=query.tag)
+
+
+@router.get("/crm/segments/mine", auth=staff_auth, response={200: list[SegmentOut], **ERRORS},
+            summary="The tags of my customers, with how many carry each (segments)")
+def my_segments(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return selectors.tag_segments(actor=request.user)
 
 
 @router.get("/crm/pool", auth=staff_auth, response={200: list[CustomerRowOut], **ERRORS},
             summary="The public pool (公海)")
-def public_pool(request: HttpRequest, query: Query[ProjectScopeQuery]):  # type: ignore[no-untyped-def]
-    """Customers nobody holds in the projects where you have a seat; phones masked."""
-    return selectors.public_pool(actor=request.user, now=timezone.now(), project_id=query.project_id)
+def public_pool(request: HttpRequest, query: Query[PoolQuery]):  # type: ignore[no-untyped-def]
+    """Customers nobody holds in the projects where you have a seat; phones masked; `tag` keeps a segment."""
+    return selectors.public_pool(actor=request.user, now=timezone.now(), project_id=query.project_id, tag=query.tag)
 
 
 @router.get("/crm/customers/{customer_id}", auth=staff_auth, response={200: Customer360Out, **ERRORS},
@@ -99,6 +112,42 @@ def customer_get(request: HttpRequest, customer_id: UUID):  # type: ignore[no-un
     sources = [{"channel": s.channel, "name": s.name, "consent": s.consent, "created_at": s.created_at,
                 "phone": s.phone if data["is_holder"] else show_phone(request.user, customer)} for s in data["sources"]]
     return {"customer": data["row"], "sources": sources, "follow_ups": data["follow_ups"], "events": data["events"]}
+
+
+@router.post("/crm/customers/{customer_id}/referral-code", auth=staff_auth,
+             response={200: ReferralCodeOut, **ERRORS}, summary="The customer's referral code (老带新)")
+def referral_code_issue(request: HttpRequest, customer_id: UUID):  # type: ignore[no-untyped-def]
+    """Made the first time, the same one afterwards. Their consultant or a sales manager. A lead reported with
+    it (`referral_code` on `POST /crm/leads`, or the public page at `url`) is attributed to this customer, who
+    is rewarded by the project's referral rule when the referred customer signs."""
+    from django.urls import reverse
+
+    code = services.referral_code_issue(actor=request.user, customer_id=customer_id, now=timezone.now())
+    return {"code": code.code, "referrer_id": code.referrer_id, "created_at": code.created_at,
+            "url": request.build_absolute_uri(reverse("crm:referral", args=[code.code]))}
+
+
+@router.get("/crm/customers/{customer_id}/referrals", auth=staff_auth, response={200: ReferralsOut, **ERRORS},
+            summary="Referrals of a customer (老带新)")
+def referrals(request: HttpRequest, customer_id: UUID):  # type: ignore[no-untyped-def]
+    """Their code, the customers it brought (attributed or not, the reward once signed) and who referred them."""
+    return selectors.referrals_of(actor=request.user, customer_id=customer_id)
+
+
+@router.post("/crm/customers/{customer_id}/tags", auth=staff_auth, response={200: TagsOut, **ERRORS},
+             summary="Tag a customer")
+def tag_add(request: HttpRequest, customer_id: UUID, body: TagIn):  # type: ignore[no-untyped-def]
+    """Their consultant or a sales manager; a tag has 1-20 characters, at most 20 per customer (422 on `tag`).
+    Adding a tag the customer has changes nothing."""
+    return {"tags": services.customer_tag_add(actor=request.user, customer_id=customer_id, tag=body.tag,
+                                              now=timezone.now())}
+
+
+@router.delete("/crm/customers/{customer_id}/tags/{tag}", auth=staff_auth, response={200: TagsOut, **ERRORS},
+               summary="Remove a customer's tag")
+def tag_remove(request: HttpRequest, customer_id: UUID, tag: str):  # type: ignore[no-untyped-def]
+    return {"tags": services.customer_tag_remove(actor=request.user, customer_id=customer_id, tag=tag,
+                                                 now=timezone.now())}
 
 
 @router.post("/crm/customers/{customer_id}/claim", auth=staff_auth, response={200: CustomerRowOut, **ERRORS},

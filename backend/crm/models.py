@@ -25,6 +25,11 @@ def default_alert_hours() -> dict[str, int]:
     return {"blue": 12, "yellow": 24, "red": 48}
 
 
+def default_referral_reward_rule() -> dict[str, object]:
+    # The referrer's reward per signed referral: 2 000 ¥ (a commission rule: fixed, percent or tiered).
+    return {"kind": "fixed", "amount_fen": 200_000}
+
+
 class PoolSettings(models.Model):
     """One project's pool rules (公海规则). Defaults are what seed 002 describes."""
 
@@ -43,6 +48,10 @@ class PoolSettings(models.Model):
     # Percent of the contract price received before the unit is ready for handover.
     handover_paid_percent = models.PositiveSmallIntegerField(_("paid before handover (%)"), default=100)
     round_robin_cursor = models.CharField(max_length=64, blank=True, default="")
+    # 老带新: the referrer's reward when a customer they referred signs (a commission rule, as for partners),
+    # and how long after the referral it still counts.
+    referral_reward_rule = models.JSONField(_("referral reward rule"), default=default_referral_reward_rule)
+    referral_protection_days = models.PositiveSmallIntegerField(_("referral counts for (days)"), default=180)
 
     class Meta:
         verbose_name = _("pool settings")
@@ -149,7 +158,6 @@ class Customer(models.Model):
     id_number_hash = models.CharField(_("ID number (keyed hash)"), max_length=64, blank=True, default="")
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
     lost_reason = models.CharField(_("lost reason"), max_length=40, blank=True, default="")
-    tags = models.JSONField(_("tags"), default=list, blank=True)
     holder = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="crm_held",
                                verbose_name=_("consultant"))
     held_since = models.DateTimeField(_("held since"), null=True, blank=True)
@@ -196,6 +204,47 @@ class Customer(models.Model):
         return self.name
 
 
+class CustomerTag(models.Model):
+    """One tag of a customer (标签): the list page filters by it, and the customers sharing a tag are a segment."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_rows",
+                                 verbose_name=_("customer"))
+    tag = models.CharField(_("tag"), max_length=20)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        ordering = ["tag"]
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="crm_one_tag_per_customer"),
+                       models.CheckConstraint(condition=~Q(tag=""), name="crm_tag_not_empty")]
+        indexes = [models.Index(fields=["tag", "customer"], name="crm_tag_customers")]
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class ReferralCode(models.Model):
+    """老带新: a customer's (an owner's) own code; a lead reported with it is attributed to them, and they are
+    rewarded by the project's referral rule when the referred customer signs."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="crm_referral_codes",
+                                verbose_name=_("project"))
+    referrer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="referral_code",
+                                    verbose_name=_("referrer"))
+    code = models.CharField(_("referral code"), max_length=12, unique=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("referral code")
+        verbose_name_plural = _("referral codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class CustomerSource(models.Model):
     """One source's contribution to a customer: how the lead came, the phone given and its consent."""
 
@@ -207,6 +256,8 @@ class CustomerSource(models.Model):
     reported_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     code = models.ForeignKey(MarketingCode, null=True, blank=True, on_delete=models.PROTECT, related_name="leads",
                              verbose_name=_("marketing QR code"))
+    referral = models.ForeignKey(ReferralCode, null=True, blank=True, on_delete=models.PROTECT, related_name="leads",
+                                 verbose_name=_("referral code"))
     name = models.CharField(_("name given"), max_length=100)
     phone = models.CharField(_("phone given (E.164)"), max_length=20)
     consent = models.BooleanField(_("consent to be contacted"), default=False)
@@ -566,8 +617,12 @@ class Payment(models.Model):
 
 
 class Commission(models.Model):
+    """A channel partner's commission or a referrer's reward (老带新) on a signed contract."""
+
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="commissions")
     partner = models.ForeignKey(ChannelPartner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    referrer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="referral_rewards")
     rule = models.JSONField()
     amount_fen = models.BigIntegerField()
     computed_at = models.DateTimeField()
@@ -575,6 +630,10 @@ class Commission(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["contract", "partner"], name="crm_one_commission_per_partner"),
+            models.UniqueConstraint(fields=["contract"], condition=Q(referrer__isnull=False),
+                                    name="crm_one_referral_reward_per_contract"),
+            models.CheckConstraint(condition=Q(partner__isnull=True) | Q(referrer__isnull=True),
+                                   name="crm_commission_partner_or_referrer"),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="crm_commission_not_negative"),
         ]
 

@@ -25,6 +25,8 @@ class LeadIn(InSchema):
     partner_id: int | None = Field(None, ge=1, le=2**31)
     note: str = Field("", max_length=300)
     expected_amount_fen: Fen = Field(0, ge=0, le=MAX_FEN)
+    referral_code: str = Field("", max_length=20, description="老带新: a customer's referral code; the lead is "
+                               "then of channel `referral`, attributed to that customer when it is a new one.")
 
 
 class CustomerRowOut(Schema):
@@ -39,6 +41,7 @@ class CustomerRowOut(Schema):
     recycle_due_at: datetime | None
     warned: bool
     days_left: int | None = Field(description="Whole days before the customer returns to the public pool.")
+    tags: list[str] = Field(description="The customer's tags (each a segment the lists filter by).")
 
 
 class LeadOut(Schema):
@@ -275,3 +278,51 @@ class ImportOut(Schema):
 
 class ProjectScopeQuery(EdgeSchema):
     project_id: UUID | None = None
+
+
+class ReferralCodeOut(Schema):
+    code: str
+    referrer_id: UUID
+    url: str = Field(description="The public page behind the code (print it as a QR code).")
+    created_at: datetime
+
+
+class ReferredOut(Schema):
+    name: str
+    stage: str
+    attributed: bool = Field(description="False when the project knew the customer already: no reward.")
+    referred_at: datetime
+    reward_fen: int | None = Field(description="The referrer's reward once the referred customer signed.")
+
+
+class ReferredByOut(Schema):
+    name: str
+    code: str
+    attribution_until: datetime
+
+
+class ReferralsOut(Schema):
+    code: str | None
+    referred: list[ReferredOut]
+    referred_by: ReferredByOut | None
+
+
+class TagIn(InSchema):
+    tag: str = Field(min_length=1, max_length=40, examples=["改善型"])
+
+
+class TagsOut(Schema):
+    tags: list[str]
+
+
+class SegmentOut(Schema):
+    tag: str
+    count: int
+
+
+class TagQuery(EdgeSchema):
+    tag: str | None = Field(None, max_length=40, description="Only the customers carrying this tag (a segment).")
+
+
+class PoolQuery(ProjectScopeQuery):
+    tag: str | None = Field(None, max_length=40, description="Only the customers carrying this tag (a segment).")

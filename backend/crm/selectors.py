@@ -54,24 +54,48 @@ def _row(actor: Any, c: Customer, now: datetime) -> dict[str, Any]:
         "holder": str(c.holder) if c.holder_id else "", "holder_id": str(c.holder_id) if c.holder_id else None,
         "last_activity_at": c.last_activity_at, "recycle_due_at": c.recycle_due_at,
         "warned": c.warned_at is not None, "days_left": days_left,
-        "protected_until": c.protected_until, "created_at": c.created_at, "tags": c.tags,
+        "protected_until": c.protected_until, "created_at": c.created_at,
+        "tags": [t.tag for t in c.tag_rows.all()],  # prefetched by the lists
     }
 
 
-def my_customers(*, actor: Any, now: datetime, stage: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The consultant's private pool, soonest to be recycled first (with the warning once it is near)."""
+def _tagged(qs: Any, tag: str | None) -> Any:
+    """Customers carrying the tag (a segment); every list prefetches the tags it shows."""
+    if tag:
+        qs = qs.filter(tag_rows__tag=tag)
+    return qs.prefetch_related("tag_rows")
+
+
+def tag_segments(*, actor: Any, held_only: bool = True, project_id: Any | None = None) -> list[dict[str, Any]]:
+    """The segments of the actor's customers (those they hold, or a project's for a manager): each tag with
+    how many customers carry it, largest first."""
+    from backend.crm.models import CustomerTag
+
     ensure_crm(actor)
-    qs = customers_visible_to(actor).filter(holder=actor).select_related("project", "holder")
+    customers = customers_visible_to(actor)
+    customers = customers.filter(holder=actor) if held_only else customers.filter(project_id=project_id)
+    rows = (CustomerTag.objects.filter(customer__in=customers).values("tag").annotate(count=Count("customer_id"))
+            .order_by("-count", "tag"))
+    return [{"tag": r["tag"], "count": r["count"]} for r in rows[:50]]
+
+
+def my_customers(*, actor: Any, now: datetime, stage: str | None = None, tag: str | None = None,
+                 limit: int = 200) -> list[dict[str, Any]]:
+    """The consultant's private pool, soonest to be recycled first (with the warning once it is near);
+    ``tag`` keeps one segment."""
+    ensure_crm(actor)
+    qs = _tagged(customers_visible_to(actor).filter(holder=actor).select_related("project", "holder"), tag)
     if stage:
         qs = qs.filter(stage=stage)
     qs = qs.order_by(F("recycle_due_at").asc(nulls_last=True), "-last_activity_at")
     return [_row(actor, c, now) for c in qs[:limit]]
 
 
-def public_pool(*, actor: Any, now: datetime, project_id: Any | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def public_pool(*, actor: Any, now: datetime, project_id: Any | None = None, tag: str | None = None,
+                limit: int = 200) -> list[dict[str, Any]]:
     ensure_crm(actor)
-    qs = customers_visible_to(actor).filter(holder__isnull=True, grab_expires_at__isnull=True).exclude(
-        stage__in=[Stage.SIGNED]).select_related("project")
+    qs = _tagged(customers_visible_to(actor).filter(holder__isnull=True, grab_expires_at__isnull=True).exclude(
+        stage__in=[Stage.SIGNED]).select_related("project"), tag)
     if project_id:
         qs = qs.filter(project_id=project_id)
     return [_row(actor, c, now) for c in qs.order_by("-last_activity_at")[:limit]]
@@ -88,8 +112,9 @@ def customer_360(*, actor: Any, customer_id: Any, now: datetime) -> dict[str, An
     return {
         "customer": customer,
         "row": _row(actor, customer, now),
+        "may_tag": customer.holder_id == actor.id or is_manager_of(actor, customer.project_id),
         "is_holder": customer.holder_id == actor.id,
-        "sources": list(customer.sources.select_related("partner").order_by("created_at")),
+        "sources": list(customer.sources.select_related("partner", "referral__referrer").order_by("created_at")),
         "follow_ups": list(customer.follow_ups.select_related("consultant")[:100]),
         "events": list(customer.events.select_related("actor").order_by("-at", "-id")[:200]),
         "reservations": list(customer.reservations.select_related("unit__building").order_by("-created_at")),
@@ -405,12 +430,54 @@ def team(*, actor: Any, project_id: Any, now: datetime) -> list[dict[str, Any]]:
              "first_response": kpi.get(s.user.display_name)} for s in seats]
 
 
-def customers_of_project(*, actor: Any, project_id: Any, now: datetime, limit: int = 300) -> list[dict[str, Any]]:
-    """A manager's view of the project's customers (held and in the pool), for transfers."""
+def customers_of_project(*, actor: Any, project_id: Any, now: datetime, tag: str | None = None,
+                         limit: int = 300) -> list[dict[str, Any]]:
+    """A manager's view of the project's customers (held and in the pool), for transfers; ``tag`` keeps one
+    segment (e.g. to transfer it in bulk)."""
     from backend.core.errors import PermissionDenied
 
     ensure_crm(actor)
     if not is_manager_of(actor, project_id):
         raise PermissionDenied(details={"required": "sales_manager"})
-    qs = customers_visible_to(actor).filter(project_id=project_id).select_related("project", "holder")
+    qs = _tagged(customers_visible_to(actor).filter(project_id=project_id).select_related("project", "holder"), tag)
     return [_row(actor, c, now) for c in qs.order_by(F("recycle_due_at").asc(nulls_last=True), "name")[:limit]]
+
+
+def referrals_of(*, actor: Any, customer_id: Any) -> dict[str, Any]:
+    """老带新 for one customer: their own referral code, the customers it brought (stage, whether attributed,
+    the reward once signed) and who referred this customer, if anyone."""
+    from backend.crm.models import Commission, CustomerSource, ReferralCode
+
+    ensure_crm(actor)
+    customer = access_customer(actor, customer_id)
+    code = ReferralCode.objects.filter(referrer=customer).first()
+    referred: list[dict[str, Any]] = []
+    if code is not None:
+        sources = (CustomerSource.objects.filter(referral=code).select_related("customer")
+                   .order_by("created_at"))
+        rewards = dict(Commission.objects.filter(referrer=customer).values_list("contract__customer_id", "amount_fen"))
+        for source in sources:
+            referred.append({"name": source.customer.name, "stage": source.customer.stage,
+                             "stage_label": str(Stage(source.customer.stage).label),
+                             "attributed": source.attribution_until is not None,
+                             "referred_at": source.created_at, "reward_fen": rewards.get(source.customer_id)})
+    by = (CustomerSource.objects.filter(customer=customer, referral__isnull=False, attribution_until__isnull=False)
+          .select_related("referral__referrer").order_by("created_at").first())
+    referred_by = None
+    if by is not None and by.referral is not None:
+        referred_by = {"name": by.referral.referrer.name, "code": by.referral.code,
+                       "attribution_until": by.attribution_until}
+    return {"code": code.code if code else None, "referred": referred, "referred_by": referred_by}
+
+
+def customer_by_phone(*, actor: Any, project_id: Any, phone: str) -> Customer:
+    """The live customer of the project with this main number (any way of writing it), as the actor sees
+    them; 404 otherwise (a manager finds the duplicate record to merge)."""
+    from backend.core.errors import NotFound
+    from backend.crm.identity import normalize_phone
+
+    ensure_crm(actor)
+    found = customers_visible_to(actor).filter(project_id=project_id, phone=normalize_phone(phone)).first()
+    if found is None:
+        raise NotFound(details={"object": "customer"})
+    return found

@@ -13,6 +13,7 @@ urlpatterns = [
     path("grabs/live", views.grabs_live, name="grabs_live"),
     path("customers/<uuid:customer_id>", views.customer, name="customer"),
     path("customers/<uuid:customer_id>/act", views.customer_act, name="customer_act"),
+    path("customers/<uuid:customer_id>/tags", views.customer_tags, name="customer_tags"),
     path("inventory", views.inventory, name="inventory"),
     path("inventory/<uuid:building_id>", views.inventory_building, name="inventory_building"),
     path("approvals", views.approvals, name="approvals"),
@@ -24,4 +25,5 @@ urlpatterns = [
     path("team", views.team, name="team"),
     path("team/transfer", views.team_transfer, name="team_transfer"),
     path("m/<str:token>", views.code_page, name="code"),
+    path("r/<str:code>", views.referral_page, name="referral"),
 ]

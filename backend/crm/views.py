@@ -18,7 +18,7 @@ from backend.accounts.roles import Role
 from backend.console.views import StaffRequest, console_view
 from backend.core.errors import NotFound, ValidationFailed
 from backend.crm import selectors, services
-from backend.crm.access import CRM_ROLES, HANDOVER_READERS, SALES_ROLES, sees_everything
+from backend.crm.access import CRM_ROLES, HANDOVER_READERS, SALES_ROLES, is_manager_of, sees_everything
 from backend.crm.models import Seat, Subscription
 from backend.crm.services.dispatch import open_grabs_for
 from backend.properties.models import Building, Project
@@ -62,9 +62,11 @@ def _project(request: StaffRequest) -> Project | None:
 @console_view(CRM_ROLES)
 def mine(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
-    rows = selectors.my_customers(actor=request.user, now=now, stage=request.GET.get("stage") or None)
+    tag = (request.GET.get("tag") or "").strip()[:40] or None
+    rows = selectors.my_customers(actor=request.user, now=now, stage=request.GET.get("stage") or None, tag=tag)
     return render(request, "crm/mine.html", {"rows": rows, "page": "crm_mine", "projects": _projects(request.user),
-                                             "alerts": selectors.alerts_for(actor=request.user, limit=10)})
+                                             "alerts": selectors.alerts_for(actor=request.user, limit=10),
+                                             "segments": selectors.tag_segments(actor=request.user), "tag": tag})
 
 
 @require_POST
@@ -75,7 +77,7 @@ def lead_new(request: StaffRequest) -> HttpResponse:
                                   channel=request.POST.get("channel", "walk_in"),
                                   consent=request.POST.get("consent") == "on",
                                   id_number=request.POST.get("id_number", ""), note=request.POST.get("note", ""),
-                                  now=timezone.now())
+                                  referral_code=request.POST.get("referral_code", ""), now=timezone.now())
     return redirect("crm:customer", customer_id=result.customer.id)
 
 
@@ -89,14 +91,20 @@ def pool(request: StaffRequest) -> HttpResponse:
 @require_GET
 @console_view(SALES_PAGE)
 def grabs(request: StaffRequest) -> HttpResponse:
+    """Offers arrive over one socket per project where the consultant is on duty; the rows are re-read on
+    each message, and polled slowly only while no socket is open."""
+    projects = Seat.objects.filter(user=request.user, on_duty=True, is_manager=False).values_list("project_id",
+                                                                                                 flat=True)
+    paths = [f"/ws/crm/projects/{project_id}/grabs" for project_id in projects]
     return render(request, "crm/grabs.html", {"grabs": open_grabs_for(actor=request.user, now=timezone.now()),
-                                              "page": "crm_grabs"})
+                                              "page": "crm_grabs", "socket_paths": paths})
 
 
 @require_GET
 @console_view(SALES_PAGE)
 def grabs_live(request: StaffRequest) -> HttpResponse:
-    """The grab pool's rows, polled every two seconds by the page (the countdown ticks in the browser)."""
+    """The grab pool's rows, re-read by the page on each socket message (or polled while the socket is down);
+    the countdown ticks in the browser."""
     return render(request, "crm/_grabs.html", {"grabs": open_grabs_for(actor=request.user, now=timezone.now())})
 
 
@@ -107,7 +115,16 @@ def customer(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
     data = selectors.customer_360(actor=request.user, customer_id=customer_id, now=now)
     c = data["customer"]
     units = selectors.available_units(actor=request.user, project_id=c.project_id) if data["is_holder"] else []
-    return render(request, "crm/customer.html", {**data, "page": "crm_mine", "units": units, "now": now})
+    referrals = selectors.referrals_of(actor=request.user, customer_id=c.id)
+    referral_url = request.build_absolute_uri(reverse("crm:referral", args=[referrals["code"]])) \
+        if referrals["code"] else ""
+    tags_context = {"tags": data["row"]["tags"], "may_tag": data["may_tag"], "customer_id": c.id,
+                    "suggestions": selectors.tag_segments(actor=request.user) if data["may_tag"] else []}
+    return render(request, "crm/customer.html", {**data, **tags_context, "page": "crm_mine", "units": units, "now": now,
+                                                 "referrals": referrals, "referral_url": referral_url,
+                                                 "is_manager": is_manager_of(request.user, c.project_id),
+                                                 "may_refer": data["is_holder"] or is_manager_of(request.user,
+                                                                                                 c.project_id)})
 
 
 @require_POST
@@ -147,6 +164,14 @@ def customer_act(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
                                  payment_method=post.get("payment_method", ""),
                                  down_payment_percent=_int(post.get("down_payment_percent", "30"), "down_payment_percent"),
                                  instalments=_int(post.get("instalments", "0"), "instalments"), now=now)
+    elif action == "merge":  # a manager merges the duplicate record with that phone into this customer
+        kept = selectors.customer_360(actor=user, customer_id=customer_id, now=now)["customer"]
+        other = selectors.customer_by_phone(actor=user, project_id=kept.project_id, phone=post.get("phone", ""))
+        services.customer_merge(actor=user, kept_id=kept.id, merged_id=other.id, now=now)
+    elif action == "merge_undo":
+        services.merge_undo(actor=user, record_id=_int(post.get("record_id", ""), "record_id"), now=now)
+    elif action == "referral_code":
+        services.referral_code_issue(actor=user, customer_id=customer_id, now=now)
     elif action == "sign":
         services.contract_sign(actor=user, contract_id=_uuid(post.get("contract_id"), "contract_id"), now=now)
     else:
@@ -156,6 +181,21 @@ def customer_act(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
         response["HX-Redirect"] = reverse("crm:customer", args=[customer_id])
         return response
     return redirect("crm:customer", customer_id=customer_id)
+
+
+@require_POST
+@console_view(SALES_ROLES)
+def customer_tags(request: StaffRequest, customer_id: uuid.UUID) -> HttpResponse:
+    """htmx: adds (``op=add``) or removes (``op=remove``) one tag and answers the tags again."""
+    op, tag = request.POST.get("op", ""), request.POST.get("tag", "")
+    if op == "add":
+        tags = services.customer_tag_add(actor=request.user, customer_id=customer_id, tag=tag, now=timezone.now())
+    elif op == "remove":
+        tags = services.customer_tag_remove(actor=request.user, customer_id=customer_id, tag=tag, now=timezone.now())
+    else:
+        raise _field("op", _("Unknown step."))
+    return render(request, "crm/_tags.html", {"tags": tags, "may_tag": True, "customer_id": customer_id,
+                                              "suggestions": selectors.tag_segments(actor=request.user)})
 
 
 def _uuid(value: Any, field: str) -> uuid.UUID:
@@ -294,9 +334,13 @@ def team(request: StaffRequest) -> HttpResponse:
     if project is None:
         raise NotFound(details={"object": "project"})
     rows = selectors.team(actor=request.user, project_id=project.id, now=timezone.now())
-    customers = selectors.customers_of_project(actor=request.user, project_id=project.id, now=timezone.now())
+    tag = (request.GET.get("tag") or "").strip()[:40] or None
+    customers = selectors.customers_of_project(actor=request.user, project_id=project.id, now=timezone.now(),
+                                               tag=tag)
+    segments = selectors.tag_segments(actor=request.user, held_only=False, project_id=project.id)
     return render(request, "crm/team.html", {"page": "crm_team", "rows": rows, "project": project,
-                                             "projects": _projects(request.user), "customers": customers})
+                                             "projects": _projects(request.user), "customers": customers,
+                                             "segments": segments, "tag": tag})
 
 
 @require_POST
@@ -336,6 +380,36 @@ def code_page(request: Any, token: str) -> HttpResponse:
             return HttpResponse(status=405)
         code = services.code_scan(token=token, ip_hash=ip_hash, place=request.GET.get("at", ""), now=now)
         return render(request, "crm/code.html", {"code": code})
+    except AppError as error:
+        errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
+        return render(request, "crm/code.html", {"error": str(error.message), "errors": errors},
+                      status=error.status)
+
+
+def referral_page(request: Any, code: str) -> HttpResponse:
+    """老带新: the public page behind a customer's referral code (a link or its QR code). GET shows a short form;
+    POST leaves a lead attributed to the referrer (rate limited per address, like the marketing codes)."""
+    from backend.core.errors import AppError
+    from backend.core.ratelimit import client_ip, rate_limit_hit
+    from backend.crm.models import ReferralCode
+    from backend.crm.services.referrals import normalize_referral_code
+
+    referral = ReferralCode.objects.select_related("project", "referrer").filter(
+        code=normalize_referral_code(code)).first()
+    try:
+        if referral is None:
+            raise NotFound(details={"object": "referral_code"})
+        if request.method == "POST":
+            rate_limit_hit(name="crm_qr_lead", identifiers=[f"ip:{client_ip(request)}"])
+            services.referral_lead_create(code=referral.code, name=request.POST.get("name", ""),
+                                          phone=request.POST.get("phone", ""),
+                                          consent=request.POST.get("consent") == "on", now=timezone.now())
+            return render(request, "crm/code.html", {"done": True})
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        # The referrer's surname only: the page is public.
+        return render(request, "crm/code.html", {"code": {"project": referral.project, "campaign": _(
+            "Recommended by %(name)s") % {"name": referral.referrer.name[:1] + "**"}}})
     except AppError as error:
         errors = error.details.get("errors", []) if isinstance(error.details, dict) else []
         return render(request, "crm/code.html", {"error": str(error.message), "errors": errors},

@@ -183,4 +183,50 @@ window.anxinBoard = function anxinBoard({ paths, seq }) {
   document.getElementById("assign-dialog")?.addEventListener("close", () => { if (!document.body.classList.contains("dragging")) reload(); });
 };
 
+// --- the CRM's grab pool: offers arrive over the consultant's grab sockets (one per project on duty); the rows
+// are re-read from the server on each message; a slow poll only while no socket is open ---------------------
+window.anxinGrabs = function anxinGrabs({ paths, rowsUrl, me }) {
+  const box = document.getElementById("grabs"), note = document.getElementById("grab-note");
+  const SLOW_POLL_MS = 10000;
+  let open = 0, polling = null;
+  const reload = () => htmx.ajax("GET", rowsUrl, { target: "#grabs", swap: "innerHTML" });
+  const tell = (text) => { if (!note || !text) return; note.textContent = text; note.hidden = false; };
+  const drop = (id, why) => {
+    const card = box.querySelector(`[data-grab="${id}"]`);
+    if (!card) return;
+    card.remove();
+    tell(why);
+    if (!box.querySelector("[data-grab]")) reload();  // the empty-pool message
+  };
+  const poll = () => { if (!polling) polling = setInterval(reload, SLOW_POLL_MS); };
+  const unpoll = () => { if (polling) { clearInterval(polling); polling = null; } };
+  const connect = (path, attempt) => {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    let ws, opened = false;
+    try { ws = new WebSocket(`${proto}://${location.host}${path}`); } catch (e) { poll(); return; }
+    ws.onopen = () => { opened = true; open += 1; document.body.dataset.live = "ws"; unpoll(); };
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.type === "hello") { box.dataset.live = "ws"; reload(); }  // anything offered while we were away
+      else if (msg.type === "offer.created") reload();
+      else if (msg.type === "offer.taken") drop(msg.customer_id, msg.by === me ? "" : note?.dataset.taken);
+      else if (msg.type === "offer.expired") drop(msg.customer_id, note?.dataset.expired);
+    };
+    ws.onclose = () => {
+      if (opened) open -= 1;
+      if (open <= 0) { document.body.dataset.live = "poll"; box.dataset.live = "poll"; poll(); }
+      const wait = Math.min(30000, 2000 * 2 ** Math.min(attempt, 4));
+      setTimeout(() => connect(path, opened ? 0 : attempt + 1), wait);  // reconnect, backing off
+    };
+  };
+  paths.forEach((path) => connect(path, 0));
+  if (!paths.length) poll();
+  // A countdown that ran out leaves the page at once (the sweep's offer.expired follows).
+  setInterval(() => {
+    box.querySelectorAll("[data-grab] [data-deadline]").forEach((el) => {
+      if (Date.parse(el.dataset.deadline) <= Date.now()) drop(el.closest("[data-grab]").dataset.grab, "");
+    });
+  }, 500);
+};
+
 Alpine.start();

@@ -84,6 +84,36 @@ def _held(path: str, body: dict[str, Any] | None = None) -> Any:
     return make
 
 
+def _referral_code() -> Scenario:
+    a, _b = _two()
+    c = _walk_in(a, a.alice)
+    call = Call(f"/api/v1/crm/customers/{c.id}/referral-code")
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(a.bob, call))
+
+
+def _referrals() -> Scenario:
+    a, b = _two()
+    c = _walk_in(a, a.alice)
+    services.referral_code_issue(actor=a.alice, customer_id=c.id, now=NOW())
+    call = Call(f"/api/v1/crm/customers/{c.id}/referrals")
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(b.manager, call))
+
+
+def _tag_add() -> Scenario:
+    a, _b = _two()
+    c = _walk_in(a, a.alice)
+    call = Call(f"/api/v1/crm/customers/{c.id}/tags", json_body={"tag": "改善型"})
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(a.bob, call))
+
+
+def _tag_remove() -> Scenario:
+    a, _b = _two()
+    c = _walk_in(a, a.alice)
+    services.customer_tag_add(actor=a.alice, customer_id=c.id, tag="改善型", now=NOW())
+    call = Call(f"/api/v1/crm/customers/{c.id}/tags/改善型")
+    return Scenario(call, allowed=a.alice, wrong_role=_tech(), wrong_object=(a.bob, call))
+
+
 def _claim() -> Scenario:
     a, b = _two()
     c = _public(a)
@@ -199,6 +229,11 @@ CASES: list[RouteCase] = [
     RouteCase("GET", "/api/v1/crm/pool", make=_list("/api/v1/crm/pool")),
     RouteCase("GET", "/api/v1/crm/customers/{customer_id}", make=_customer_get),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/claim", make=_claim),
+    RouteCase("POST", "/api/v1/crm/customers/{customer_id}/referral-code", make=_referral_code),
+    RouteCase("GET", "/api/v1/crm/customers/{customer_id}/referrals", make=_referrals),
+    RouteCase("POST", "/api/v1/crm/customers/{customer_id}/tags", make=_tag_add),
+    RouteCase("DELETE", "/api/v1/crm/customers/{customer_id}/tags/{tag}", make=_tag_remove),
+    RouteCase("GET", "/api/v1/crm/segments/mine", make=_list("/api/v1/crm/segments/mine")),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/release", make=_held("release", {"reason": "空号"})),
     RouteCase("POST", "/api/v1/crm/customers/{customer_id}/follow-ups",
               make=_held("follow-ups", {"kind": "call", "note": "电话沟通"})),
@@ -315,6 +350,8 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "crm/customers/<uuid:customer_id>", make=_page_customer()),
     PageCase("POST", "crm/customers/<uuid:customer_id>/act",
              make=_page_customer("/act", {"action": "follow_up", "kind": "call", "note": "电话"})),
+    PageCase("POST", "crm/customers/<uuid:customer_id>/tags",
+             make=_page_customer("/tags", {"op": "add", "tag": "改善型"})),
     PageCase("GET", "crm/inventory", make=_page_project("inventory", who="alice")),
     PageCase("GET", "crm/inventory/<uuid:building_id>", make=_page_building),
     PageCase("GET", "crm/approvals", make=_plain("/crm/approvals", who="manager")),
@@ -328,6 +365,10 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "crm/m/<str:token>",
              public_reason="the page behind a marketing QR code on a poster: a visitor leaves a name and a phone "
                            "(consent required), rate limited per address; it shows only the project and campaign"),
+    PageCase("GET", "crm/r/<str:code>",
+             public_reason="老带新: the page behind a customer's referral code (a link or its QR code); a friend leaves "
+                           "a name and a phone (consent required), rate limited per address; it shows the project "
+                           "and the referrer's surname only"),
 ]
 
 __all__ = ["CASES", "PAGE_CASES"]

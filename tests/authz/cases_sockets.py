@@ -7,6 +7,7 @@ from django.utils import timezone
 from backend.accounts import services as account_services
 from backend.accounts.roles import Role
 from tests.authz.framework import SocketCase, SocketScenario
+from tests.crm.world import office
 from tests.factories import user_with_roles
 from tests.owner_portal.helpers import home_with_owner, verified_client
 from tests.workorders.world import two_sides
@@ -55,10 +56,24 @@ def _portal() -> SocketScenario:
     ])
 
 
+def _crm_grabs() -> SocketScenario:
+    a, b = office(consultants=2, units=0), office(consultants=1, units=0)
+    a.bob.crm_seats.update(on_duty=False)
+    path = f"/ws/crm/projects/{a.project.id}/grabs"
+    return SocketScenario(path=path, allowed=(f"{path}?token={_token(a.alice)}", []), refused=[
+        ("a consultant off duty", f"{path}?token={_token(a.bob)}", []),
+        ("another project's consultant", f"{path}?token={_token(b.alice)}", []),
+        ("the sales manager (not offered leads)", f"{path}?token={_token(a.manager)}", []),
+        ("finance (not sales)", f"{path}?token={_token(a.finance)}", []),
+        ("a dispatcher (not sales)", f"{path}?token={_token(user_with_roles(Role.DISPATCHER))}", []),
+    ])
+
+
 SOCKET_CASES = [
     SocketCase("ws/ping", public_reason="a round trip through the channel layer: no data, no user"),
     SocketCase("ws/board/<str:kind>/<uuid:object_id>", make=_board),
     SocketCase("ws/orders/<uuid:order_id>", make=_order),
     SocketCase("ws/technician", make=_technician),
     SocketCase("ws/portal/orders/<uuid:order_id>", make=_portal),
+    SocketCase("ws/crm/projects/<uuid:project_id>/grabs", make=_crm_grabs),
 ]

@@ -30,6 +30,7 @@ from backend.crm.models import (
     Seat,
 )
 from backend.crm.services.clock import CLOCK_FIELDS, clock_set, hold, pool_settings, transition
+from backend.crm.services.referrals import referral_code_find
 from backend.crm.states import SYSTEM_STAGES, Stage
 
 
@@ -71,11 +72,15 @@ def _matches(project_id: Any, phone: str, id_hash: str) -> list[Customer]:
 
 def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: str, consent: bool,
                 id_number: str = "", partner_id: int | None = None, note: str = "", expected_amount_fen: int = 0,
-                now: datetime, dispatch: bool = True, id_number_hash: str = "") -> LeadResult:
+                now: datetime, dispatch: bool = True, id_number_hash: str = "", referral_code: str = "") -> LeadResult:
     """A lead from any source. Matched on the normalised phone and the ID number's keyed hash: a match gets
     this source added (the clock untouched); a lead naming two customers merges the younger into the older
     (recorded, undoable). A new customer: a walk-in is held by the consultant who logs it (a fresh clock),
-    any other channel goes to lead dispatch."""
+    any other channel goes to lead dispatch.
+
+    ``referral_code`` (老带新): the lead's channel is ``referral`` and its source names the code. A new customer
+    is attributed to the referrer for ``PoolSettings.referral_protection_days``; a customer the project knew
+    already keeps the source without the attribution (``referral_attributed: false`` on the timeline)."""
     ensure_crm(actor)
     project = access_project(actor, project_id)
     name = (name or "").strip()
@@ -91,13 +96,19 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
         partner = ChannelPartner.objects.filter(id=partner_id, project=project).first()
         if partner is None:
             raise NotFound(details={"object": "partner"})
+    referral = None
+    if (referral_code or "").strip():
+        if partner is not None:
+            raise _field_error("referral_code", _("A lead comes through a partner or a referral, not both."))
+        referral = referral_code_find(project_id=project.id, code=referral_code)
+        channel = Channel.REFERRAL
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 return _lead_in_transaction(actor=actor, project=project, name=name, phone=phone_e164,
                                             id_hash=id_hash, channel=channel, consent=consent, partner=partner,
                                             note=note[:300], expected_amount_fen=expected_amount_fen, now=now,
-                                            dispatch=dispatch)
+                                            dispatch=dispatch, referral=referral)
         except IntegrityError:
             continue  # another lead with this phone committed first: match it on the next try
     raise ValidationFailed(details={"errors": [{"field": "phone", "reason": _("Please try again.")}]})
@@ -105,7 +116,7 @@ def lead_create(*, actor: Any, project_id: Any, name: str, phone: str, channel: 
 
 def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_hash: str, channel: str,
                          consent: bool, partner: ChannelPartner | None, note: str, expected_amount_fen: int,
-                         now: datetime, dispatch: bool, code: Any = None) -> LeadResult:
+                         now: datetime, dispatch: bool, code: Any = None, referral: Any = None) -> LeadResult:
     matches = _matches(project.id, phone, id_hash)
     merged: list[str] = []
     created = not matches
@@ -114,7 +125,7 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
                                            last_activity_at=now, created_at=now, stage_changed_at=now,
                                            expected_amount_fen=max(0, expected_amount_fen))
         CustomerEvent.objects.create(customer=customer, kind=EventKind.CREATED, actor=actor, at=now,
-                                     params={"channel": channel})
+                                     params={"channel": channel, **({"referral": referral.code} if referral else {})})
     else:
         customer = matches[0]
         for other in matches[1:]:
@@ -123,8 +134,13 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
         if id_hash and not customer.id_number_hash:
             customer.id_number_hash = id_hash
             customer.save(update_fields=["id_number_hash"])
+    if referral is not None and (referral.referrer_id == customer.id or str(referral.referrer_id) in merged):
+        raise _field_error("referral_code", _("A customer cannot refer themselves."))
     source = CustomerSource(customer=customer, channel=channel, partner=partner, reported_by=actor, name=name,
-                            phone=phone, consent=consent, note=note, created_at=now, code=code)
+                            phone=phone, consent=consent, note=note, created_at=now, code=code, referral=referral)
+    if referral is not None and created:
+        days = pool_settings(project.id).referral_protection_days
+        source.attribution_until = now + timedelta(days=days)
     dispute = None
     if partner is not None:
         holder = CustomerSource.objects.filter(customer=customer, partner__isnull=False,
@@ -135,11 +151,14 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
             dispute = holder.partner_id
     source.save()
     if not created:
+        extra = {"referral": referral.code, "referral_attributed": False} if referral is not None else {}
         CustomerEvent.objects.create(customer=customer, kind=EventKind.SOURCE_ADDED, actor=actor, at=now,
-                                     params={"channel": channel, "source": source.id, "disputed_with": dispute})
+                                     params={"channel": channel, "source": source.id, "disputed_with": dispute,
+                                             **extra})
     if created:
-        seat = Seat.objects.filter(user=actor, project=project).first()
-        if channel == Channel.WALK_IN and seat is not None and has_role(actor, Role.SALES):
+        seat = Seat.objects.filter(user=actor, project=project).first() if actor is not None else None
+        # A walk-in, or a referred friend the consultant meets (老带新), is theirs; other leads are dispatched.
+        if channel in {Channel.WALK_IN, Channel.REFERRAL} and seat is not None and has_role(actor, Role.SALES):
             hold(customer, pool_settings(project.id), consultant_id=actor.id, kind=ClaimKind.CLAIM, actor=actor,
                  now=now, params={"why": "walk_in"})
         elif dispatch:
@@ -149,10 +168,38 @@ def _lead_in_transaction(*, actor: Any, project: Any, name: str, phone: str, id_
     return LeadResult(customer, created, merged)
 
 
+# What a merge changes on the two rows, recorded before (and after, for the kept one) so that an undo puts
+# back exactly what was there.
+ROW_FIELDS = ("holder_id", "held_since", "protected_until", "last_activity_at", "recycle_due_at", "warn_at",
+              "warned_at", "id_number_hash", "first_response_at")
+_DATETIME_FIELDS = frozenset(ROW_FIELDS) - {"holder_id", "id_number_hash"}
+
+
+def _row_snapshot(customer: Customer) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ROW_FIELDS:
+        value = getattr(customer, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else (str(value) if value is not None else None)
+    return out
+
+
+def _row_restore(customer: Customer, snapshot: dict[str, Any]) -> None:
+    from uuid import UUID
+
+    for name in ROW_FIELDS:
+        value = snapshot[name]
+        if value is not None and name in _DATETIME_FIELDS:
+            value = datetime.fromisoformat(value)
+        elif value is not None and name == "holder_id":
+            value = UUID(value)
+        setattr(customer, name, value)
+
+
 def _merge(*, actor: Any, kept: Customer, merged: Customer, reason: str, now: datetime) -> MergeRecord:
     if kept.id == merged.id or kept.project_id != merged.project_id or merged.merged_into_id is not None:
         raise NotMergeable(details={"kept": str(kept.id), "merged": str(merged.id)})
     moved: dict[str, Any] = {
+        "kept_row": _row_snapshot(kept), "merged_row": _row_snapshot(merged),
         "sources": list(merged.sources.values_list("id", flat=True)),
         "follow_ups": list(merged.follow_ups.values_list("id", flat=True)),
         "merged_holder": str(merged.holder_id) if merged.holder_id else None,
@@ -182,6 +229,7 @@ def _merge(*, actor: Any, kept: Customer, merged: Customer, reason: str, now: da
         kept.first_response_at = merged.first_response_at
     clock_set(kept, pool_settings(kept.project_id), last_activity_at=max(kept.last_activity_at, merged.last_activity_at))
     kept.save(update_fields=["id_number_hash", "holder", "held_since", "first_response_at", *CLOCK_FIELDS])
+    moved["kept_after"] = _row_snapshot(kept)
     record = MergeRecord.objects.create(kept=kept, merged=merged, actor=actor, reason=reason, moved=moved, at=now)
     CustomerEvent.objects.create(customer=kept, kind=EventKind.MERGED, actor=actor, at=now,
                                  params={"merged": str(merged.id), "record": record.id, "reason": reason})
@@ -203,10 +251,11 @@ def customer_merge(*, actor: Any, kept_id: Any, merged_id: Any, now: datetime) -
 
 
 def merge_undo(*, actor: Any, record_id: int, now: datetime) -> Customer:
-    """Puts back what the merge moved: the sources, follow-ups, ID hash and holders; the kept one's clock as
-    it was before (an activity since then keeps the later time)."""
-    from datetime import datetime as dt
-
+    """Puts back what the merge moved: the sources and follow-ups go back to the merged record, and both rows
+    are restored exactly as they were before the merge (holders, the ID hash, the clocks, the warning and
+    the protection). If the kept customer changed since (a follow-up, a transfer), its clock stays where
+    that activity put it and only what the merge gave it (the ID hash, a holder it took, the first
+    response) is taken back."""
     ensure_crm(actor, (Role.SALES, Role.ADMINISTRATOR))
     with transaction.atomic():
         record = MergeRecord.objects.select_for_update().filter(id=record_id, undone_at__isnull=True).first()
@@ -218,31 +267,44 @@ def merge_undo(*, actor: Any, record_id: int, now: datetime) -> Customer:
         moved = record.moved
         CustomerSource.objects.filter(id__in=moved["sources"]).update(customer=merged)
         FollowUp.objects.filter(id__in=moved["follow_ups"]).update(customer=merged)
-        before = moved["kept_before"]
-        kept.id_number_hash = before["id_number_hash"]
-        took_holder = before["holder"] is None and moved["merged_holder"] is not None
-        if took_holder and str(kept.holder_id) == moved["merged_holder"]:
-            kept.holder_id = None
-            kept.held_since = None
-        kept.first_response_at = dt.fromisoformat(before["first_response_at"]) if before["first_response_at"] else None
         settings_row = pool_settings(kept.project_id)
-        kept_last = FollowUp.objects.filter(customer=kept).order_by("-at").values_list("at", flat=True).first()
-        clock_set(kept, settings_row, last_activity_at=max(filter(None, [dt.fromisoformat(before["last_activity_at"]),
-                                                                         kept_last])))
-        kept.save(update_fields=["id_number_hash", "holder", "held_since", "first_response_at", *CLOCK_FIELDS])
+        if "kept_row" in moved and _row_snapshot(kept) == moved["kept_after"]:
+            _row_restore(kept, moved["kept_row"])  # untouched since the merge: exactly as it was
+        else:
+            _undo_kept_since_changed(kept, moved, settings_row)
+        kept.save(update_fields=["id_number_hash", "holder", "held_since", "protected_until", "first_response_at",
+                                 *CLOCK_FIELDS])
         merged.merged_into = None
-        merged.id_number_hash = moved["merged_before"]["id_number_hash"]
-        merged.holder_id = moved["merged_holder"]
-        merged.held_since = dt.fromisoformat(moved["merged_before"]["held_since"]) \
-            if moved["merged_before"]["held_since"] and merged.holder_id else (now if merged.holder_id else None)
-        clock_set(merged, settings_row, last_activity_at=merged.last_activity_at)
-        merged.save(update_fields=["merged_into", "id_number_hash", "holder", "held_since", *CLOCK_FIELDS])
+        if "merged_row" in moved:  # a merged record cannot change while merged: restore it exactly
+            _row_restore(merged, moved["merged_row"])
+        else:  # recorded before the rows were kept whole
+            merged.id_number_hash = moved["merged_before"]["id_number_hash"]
+            merged.holder_id = moved["merged_holder"]
+            held = moved["merged_before"]["held_since"]
+            merged.held_since = (datetime.fromisoformat(held) if held else now) if merged.holder_id else None
+            clock_set(merged, settings_row, last_activity_at=merged.last_activity_at)
+        merged.save(update_fields=["merged_into", "id_number_hash", "holder", "held_since", "protected_until",
+                                   "first_response_at", *CLOCK_FIELDS])
         record.undone_at = now
         record.save(update_fields=["undone_at"])
         for who in (kept, merged):
             CustomerEvent.objects.create(customer=who, kind=EventKind.UNMERGED, actor=actor, at=now,
                                          params={"record": record.id})
         return merged
+
+
+def _undo_kept_since_changed(kept: Customer, moved: dict[str, Any], settings_row: Any) -> None:
+    before = moved["kept_before"]
+    kept.id_number_hash = before["id_number_hash"]
+    took_holder = before["holder"] is None and moved["merged_holder"] is not None
+    if took_holder and str(kept.holder_id) == moved["merged_holder"]:
+        kept.holder_id = None
+        kept.held_since = kept.protected_until = None
+    first = before["first_response_at"]
+    kept.first_response_at = datetime.fromisoformat(first) if first else None
+    kept_last = FollowUp.objects.filter(customer=kept).order_by("-at").values_list("at", flat=True).first()
+    activity = [datetime.fromisoformat(before["last_activity_at"]), *([kept_last] if kept_last else [])]
+    clock_set(kept, settings_row, last_activity_at=max(activity))
 
 
 def follow_up_log(*, actor: Any, customer_id: Any, kind: str, note: str, next_step: str = "",

@@ -28,6 +28,7 @@ from backend.crm.models import (
 from backend.crm.services.clock import hold, pool_settings
 from backend.crm.services.pools import _lock_seat, check_may_take
 from backend.workorders.definitions import active_definitions
+from backend.workorders.live.broadcast import send_after_commit
 from workflows.definition_set import UnknownCodeError
 from workflows.strategies import Candidate, Requirements, least_loaded, round_robin
 
@@ -56,6 +57,18 @@ def _candidates(project_id: Any, settings_row: PoolSettings, now: datetime) -> l
                       open_load=held.get(user_id, 0)) for user_id in seats]
 
 
+def group_for_grabs(project_id: Any, user_id: Any) -> str:
+    """The channel-layer group of one on-duty consultant's grab pool in one project (``/ws/crm/.../grabs``)."""
+    return f"crm.grabs.{project_id}.{user_id}"
+
+
+def _announce(*, customer: Customer, consultant_ids: list[Any], message: dict[str, Any]) -> None:
+    """Tells the consultants' grab pools once the surrounding transaction commits (never on rollback)."""
+    if consultant_ids:
+        send_after_commit([group_for_grabs(customer.project_id, cid) for cid in consultant_ids],
+                          {**message, "customer_id": str(customer.id), "project_id": str(customer.project_id)})
+
+
 def dispatch_lead(*, customer: Customer, now: datetime) -> LeadOffer | None:
     """Within the lead's transaction. Working day: round-robin among idle consultants under the pool limit
     (nobody idle: the least loaded on duty). Grab day: the lead opens in the grab pool of every consultant on
@@ -71,6 +84,9 @@ def dispatch_lead(*, customer: Customer, now: datetime) -> LeadOffer | None:
         offers = [LeadOffer(customer=customer, consultant_id=c.id, mode=OfferMode.GRAB, offered_at=now,
                             expires_at=customer.grab_expires_at) for c in candidates if c.open_load < settings_row.max_customers]
         LeadOffer.objects.bulk_create(offers)
+        _announce(customer=customer, consultant_ids=[o.consultant_id for o in offers],
+                  message={"type": "offer.created", "name": customer.name,
+                           "expires_at": customer.grab_expires_at.isoformat()})
         return None
     result = round_robin(candidates, requirements, settings_row.round_robin_cursor or None)
     if result.chosen is None:  # nobody idle: everyone on duty, fewest customers first
@@ -107,8 +123,10 @@ def lead_grab(*, actor: Any, customer_id: Any, now: datetime) -> Customer:
         customer.refresh_from_db()
         hold(customer, settings_row, consultant_id=actor.id, kind=ClaimKind.GRAB, actor=actor, now=now)
         open_offers = LeadOffer.objects.filter(customer=customer, outcome=OfferOutcome.OFFERED)
+        told = list(open_offers.values_list("consultant_id", flat=True))
         open_offers.filter(consultant=actor).update(outcome=OfferOutcome.TAKEN, decided_at=now)
         open_offers.exclude(consultant=actor).update(outcome=OfferOutcome.LOST_RACE, decided_at=now)
+        _announce(customer=customer, consultant_ids=told, message={"type": "offer.taken", "by": str(actor.id)})
         return customer
 
 
@@ -130,9 +148,11 @@ def grab_fallback_due(*, now: datetime) -> int:
                 grab_expires_at=None)
             if claimed != 1:
                 continue
-            LeadOffer.objects.filter(customer_id=customer_id, outcome=OfferOutcome.OFFERED).update(
-                outcome=OfferOutcome.TIMED_OUT, decided_at=now)
+            timing_out = LeadOffer.objects.filter(customer_id=customer_id, outcome=OfferOutcome.OFFERED)
+            told = list(timing_out.values_list("consultant_id", flat=True))
+            timing_out.update(outcome=OfferOutcome.TIMED_OUT, decided_at=now)
             customer = Customer.objects.select_for_update().get(id=customer_id)
+            _announce(customer=customer, consultant_ids=told, message={"type": "offer.expired"})
             settings_row = pool_settings(customer.project_id)
             candidates = [Candidate(id=c.id, open_load=c.open_load)
                           for c in _candidates(customer.project_id, settings_row, now)]
@@ -157,4 +177,4 @@ def open_grabs_for(*, actor: Any, now: datetime) -> list[dict[str, Any]]:
             if o.customer.grab_expires_at is not None]
 
 
-__all__ = ["dispatch_lead", "grab_fallback_due", "is_grab_day", "lead_decline", "lead_grab", "open_grabs_for"]
+__all__ = ["dispatch_lead", "grab_fallback_due", "group_for_grabs", "is_grab_day", "lead_decline", "lead_grab", "open_grabs_for"]

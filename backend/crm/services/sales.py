@@ -321,9 +321,18 @@ def contract_sign(*, actor: Any, contract_id: Any, now: datetime) -> Contract:
         partners = {s.partner_id: s.partner for s in CustomerSource.objects.filter(
             customer=customer, partner__isnull=False).select_related("partner").order_by("created_at")
             if s.attribution_until is not None and s.partner is not None}
-        Commission.objects.bulk_create([
-            Commission(contract=contract, partner=p, rule=p.commission_rule, computed_at=now,
-                       amount_fen=commission_fen(p.commission_rule, contract.price_fen)) for p in partners.values()])
+        rewards = [Commission(contract=contract, partner=p, rule=p.commission_rule, computed_at=now,
+                              amount_fen=commission_fen(p.commission_rule, contract.price_fen))
+                   for p in partners.values()]
+        # 老带新: the referrer whose referral brought this customer in (still within its days) is rewarded.
+        referred = CustomerSource.objects.filter(customer=customer, referral__isnull=False,
+                                                 attribution_until__gte=now).select_related("referral") \
+            .order_by("created_at").first()
+        if referred is not None and referred.referral is not None:
+            rule = pool_settings(customer.project_id).referral_reward_rule
+            rewards.append(Commission(contract=contract, referrer_id=referred.referral.referrer_id, rule=rule,
+                                      computed_at=now, amount_fen=commission_fen(rule, contract.price_fen)))
+        Commission.objects.bulk_create(rewards)
         return contract
 
 
