@@ -13,7 +13,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from backend.workorders.consumers import _LiveConsumer
+from backend.workorders.consumers import LiveConsumer
 
 
 @database_sync_to_async
@@ -31,7 +31,7 @@ def _grab_group(user: Any, project_id: str) -> list[str] | None:
     return [group_for_grabs(project_id, user.id)]
 
 
-class GrabPoolConsumer(_LiveConsumer):
+class GrabPoolConsumer(LiveConsumer):
     """Relays the grab pool's offers to the consultant they were made to."""
 
     async def groups_for(self, user: Any) -> list[str] | None:

@@ -101,7 +101,7 @@ def _order_group(user: Any, order_id: str) -> list[str] | None:
         return None
 
 
-class _LiveConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
     async def groups_for(self, user: Any) -> list[str] | None:
@@ -139,7 +139,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
 
-class BoardConsumer(_LiveConsumer):
+class BoardConsumer(LiveConsumer):
     """``/ws/board/project/<id>`` or ``/ws/board/team/<id>``: the changes of the orders there that the
     user may see over REST — all of them for project staff and supervisors, a technician's own only."""
 
@@ -165,14 +165,14 @@ class BoardConsumer(_LiveConsumer):
             await self.send_json(event)
 
 
-class OrderConsumer(_LiveConsumer):
+class OrderConsumer(LiveConsumer):
     """``/ws/orders/<id>``: changes of one order the user may see."""
 
     async def groups_for(self, user: Any) -> list[str] | None:
         return await _order_group(user, str(self.scope["url_route"]["kwargs"]["order_id"]))
 
 
-class TechnicianConsumer(_LiveConsumer):
+class TechnicianConsumer(LiveConsumer):
     """``/ws/technician``: grab-pool offers and notifications for the signed-in technician."""
 
     async def groups_for(self, user: Any) -> list[str] | None:
