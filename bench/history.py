@@ -87,7 +87,15 @@ def generate(*, orders: int, seed: int = 18, progress: bool = True) -> dict[str,
     from django.db import connection
 
     from backend.core.ids import new_sync_id
-    from backend.properties.models import Building, HandoverStatus, Project, Unit
+    from backend.properties.models import (
+        Building,
+        BuildingComponentContractor,
+        Contractor,
+        HandoverStatus,
+        Project,
+        Unit,
+    )
+    from workflows.warranty import CATEGORY_COMPONENTS
 
     rng = random.Random(seed)
     n_projects = max(3, orders // 20_000)
@@ -99,7 +107,8 @@ def generate(*, orders: int, seed: int = 18, progress: bool = True) -> dict[str,
                           latitude=Decimal("30.27"), longitude=Decimal("120.15"), delivery_date=delivery)
         projects.append(project)
         for b in range(6):
-            building = Building(project=project, code=str(b + 1), name=f"{b + 1}栋", floors=rng.randint(18, 33))
+            building = Building(project=project, code=str(b + 1), name=f"{b + 1}栋", floors=rng.randint(18, 33),
+                                completion_acceptance_date=delivery - timedelta(days=rng.randrange(30, 120)))
             buildings.append(building)
             for floor in range(1, building.floors + 1):
                 for door in range(1, 5):
@@ -110,6 +119,14 @@ def generate(*, orders: int, seed: int = 18, progress: bool = True) -> dict[str,
     Project.objects.bulk_create(projects, batch_size=1000)
     Building.objects.bulk_create(buildings, batch_size=2000)
     Unit.objects.bulk_create(units, batch_size=5000)
+    # Who built what: a few general contractors (structure) and specialists per component, each
+    # building drawing its own (the first project's building 1 has the leaking riser's waterproofer).
+    components = sorted(set(CATEGORY_COMPONENTS.values()))
+    contractors = {c: [Contractor(name=f"基准{c}承包{k + 1}") for k in range(3)] for c in components}
+    Contractor.objects.bulk_create([x for xs in contractors.values() for x in xs], batch_size=1000)
+    BuildingComponentContractor.objects.bulk_create(
+        [BuildingComponentContractor(building=b, component=c, contractor=rng.choice(contractors[c]))
+         for b in buildings for c in components], batch_size=5000)
     by_project: dict[uuid.UUID, list[Unit]] = {}
     for unit in units:
         by_project.setdefault(unit.building.project_id, []).append(unit)

@@ -15,7 +15,13 @@ unsaved ``OrderFact`` rows. Every KPI the pages show is defined here, once:
   the SLA's own pauses, read from its clock events;
 - **<target>_on_time**: every cycle of that SLA target met in time (``False`` when any cycle was met
   late or breached, ``None`` while none has finished);
-- **months_since_handover**: whole months from the unit's handover to the report.
+- **months_since_handover**: whole months from the unit's handover to the report;
+- **contractor_id**: the contractor the registry names for the order's building and the warranty
+  component of its top category (``workflows.warranty.CATEGORY_COMPONENTS``,
+  ``BuildingComponentContractor``); none when the category maps to no component or none is named;
+- **contractor_owes**: the cost is the contractor's to pay back — in warranty, a contractor named, and
+  reported on or before the end of the contractor's own period (``workflows.warranty.decide`` from the
+  building's completion acceptance date); an in-warranty cost otherwise is the developer's.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from django.db.models import Count, Min, Q, Sum
 
 from backend.analytics.models import OrderFact
 from backend.core.dates import business_date
+from backend.properties.models import Building, BuildingComponentContractor
 from backend.workorders.definitions import active_definitions
 from backend.workorders.models import (
     Assignment,
@@ -43,6 +50,7 @@ from backend.workorders.models import (
     TimelineEvent,
     WorkOrder,
 )
+from workflows import warranty as warranty_rules
 from workflows.sla import policy_for
 from workflows.values import Priority
 
@@ -128,6 +136,26 @@ def resolution_business_seconds(*, category_code: str, priority: str, start: dat
     return int(active_definitions().calendar(calendar_code).between(start, end, pauses).total_seconds())
 
 
+def contractor_terms(building_ids: Iterable[UUID]) -> dict[tuple[UUID, str], tuple[UUID, date | None]]:
+    """(building, component) → (contractor, end of the contractor's period or None when the building has
+    no acceptance date) for every component a contractor is named for, in two queries."""
+    named = list(BuildingComponentContractor.objects.filter(building_id__in=list(building_ids)).order_by()
+                 .values_list("building_id", "component", "contractor_id"))
+    if not named:
+        return {}
+    buildings = {b["id"]: b for b in Building.objects.filter(id__in={n[0] for n in named}).order_by().values(
+        "id", "completion_acceptance_date", "design_life_years", "project__warranty_region")}
+    out: dict[tuple[UUID, str], tuple[UUID, date | None]] = {}
+    for building_id, component, contractor_id in named:
+        b = buildings[building_id]
+        ends = warranty_rules.decide(component=component, residential=True, handover=None,
+                                     acceptance=b["completion_acceptance_date"],
+                                     region=b["project__warranty_region"] or "default",
+                                     design_life_years=b["design_life_years"])
+        out[(building_id, component)] = (contractor_id, ends.contractor_end)
+    return out
+
+
 ORDER_FIELDS = (
     "id", "number", "project_id", "building_id", "unit_id", "unit__floor", "unit__number", "unit__layout",
     "unit__handover_date", "unit__building_id", "public_area__building_id", "category_code", "priority",
@@ -172,17 +200,25 @@ def facts_compute(order_ids: Iterable[UUID] | None = None, *, now: datetime,
             related_filter, kind__in=("paused", "resumed", "resolved")).order_by("at", "id") \
             .values_list("order_id", "kind", "at", "reason"):
         clock[order_id].append((kind, at, reason))
+    terms = contractor_terms({b for r in rows if (b := r["unit__building_id"] or r["building_id"]
+                                                   or r["public_area__building_id"])})
     income = dict(OwnerQuote.objects.filter(related_filter, status=OwnerQuote.Status.ACCEPTED).order_by()
                   .values("order_id").annotate(total=Sum("amount_yuan")).values_list("order_id", "total"))
     return [_fact(row, steps.get(row["id"], {}), deadlines, row["id"] in offered, row["id"] in taken,
-                  income.get(row["id"]) or Decimal("0"), waiting_intervals(clock.get(row["id"], [])), now)
+                  income.get(row["id"]) or Decimal("0"), waiting_intervals(clock.get(row["id"], [])), terms, now)
             for row in rows]
 
 
 def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID, str], list[tuple[str, Any]]],
           offered: bool, taken: bool, income: Decimal, waits: list[tuple[datetime, datetime | None, str]],
-          now: datetime) -> OrderFact:
+          terms: dict[tuple[UUID, str], tuple[UUID, date | None]], now: datetime) -> OrderFact:
     created_date = business_date(row["created_at"])
+    building_id = row["unit__building_id"] or row["building_id"] or row["public_area__building_id"]
+    top = _top_category(row["category_code"])
+    component = warranty_rules.CATEGORY_COMPONENTS.get(top)
+    contractor_id, contractor_end = terms.get((building_id, component), (None, None)) if component else (None, None)
+    owes = bool(contractor_id and row["warranty_verdict"] == "in" and contractor_end is not None
+                and created_date <= contractor_end)
     reopens, visits = int(step.get("reopens") or 0), int(step.get("visits") or 0)
     first_completed_at = step.get("first_completed_at")
     completed = first_completed_at is not None
@@ -190,11 +226,11 @@ def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID,
     floor = row["unit__floor"]
     return OrderFact(
         order_id=row["id"], number=row["number"], project_id=row["project_id"],
-        building_id=row["unit__building_id"] or row["building_id"] or row["public_area__building_id"],
+        building_id=building_id,
         unit_id=row["unit_id"], floor=floor,
         position=unit_position(row["unit__number"], floor) if row["unit_id"] else None,
         layout=row["unit__layout"] or "", category_code=row["category_code"],
-        top_category=_top_category(row["category_code"]), priority=row["priority"], team_id=row["team_id"],
+        top_category=top, priority=row["priority"], team_id=row["team_id"],
         technician_id=row["technician_id"], state=row["state"], created_at=row["created_at"],
         created_date=created_date, month=month_start(created_date), counted=row["state"] not in NOT_COUNTED,
         completed=completed, reopen_count=reopens, visit_count=visits,
@@ -210,5 +246,5 @@ def _fact(row: dict[str, Any], step: dict[str, Any], deadlines: dict[tuple[UUID,
         rating_timeliness=row["rating_timeliness"], rating_attitude=row["rating_attitude"],
         rating_quality=row["rating_quality"], rating_comment=row["rating_comment"] or "",
         months_since_handover=months_between(handover, created_date) if handover else None,
-        refreshed_at=now,
+        contractor_id=contractor_id, contractor_owes=owes, refreshed_at=now,
     )

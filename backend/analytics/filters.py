@@ -16,6 +16,7 @@ from backend.core.errors import ValidationFailed
 
 PERIODS = ("month", "quarter", "year", "custom")
 COHORTS = ("lt1", "1to2", "gt2")  # months since handover: < 12, 12–23, >= 24
+NO_CONTRACTOR = "none"
 MAX_MONTHS = 120
 MAX_DAYS = 3660  # a custom period: at most ten years
 
@@ -62,6 +63,7 @@ class Filters:
     team: str = ""
     floor: str = ""
     position: str = ""
+    contractor: str = ""  # a contractor's id, or "none": the orders no contractor is named for
 
     @classmethod
     def from_query(cls, query: Any, *, now: datetime) -> Filters:
@@ -96,6 +98,11 @@ class Filters:
                         raise ValueError
                 except ValueError:
                     errors.append({"field": name, "reason": _("Not a valid number.")})
+        if values["contractor"] and values["contractor"] != NO_CONTRACTOR:
+            try:
+                uuid.UUID(values["contractor"])
+            except ValueError:
+                errors.append({"field": "contractor", "reason": _("Not a valid id.")})
         if values["cohort"] and values["cohort"] not in COHORTS:
             errors.append({"field": "cohort", "reason": _("Choose a handover cohort.")})
         if values["category"]:
@@ -187,6 +194,17 @@ class Filters:
         rows = [(_("Period"), f"{first.strftime(shown)} – {last.strftime(shown)}")]
         labels = {"project": _("Project"), "building": _("Building"), "unit": _("Unit"), "category": _("Category"),
                   "layout": _("Layout"), "cohort": _("Handover cohort"), "team": _("Team"), "floor": _("Floor"),
-                  "position": _("Position")}
+                  "position": _("Position"), "contractor": _("Contractor")}
         rows += [(str(label), getattr(self, name)) for name, label in labels.items() if getattr(self, name)]
+        if self.contractor:  # the name rather than the id
+            rows[-1] = (rows[-1][0], contractor_label(self.contractor))
         return rows
+
+
+def contractor_label(value: str) -> str:
+    """The contractor filter in words: the contractor's name, or "no contractor named"."""
+    if value == NO_CONTRACTOR:
+        return _("(no contractor named)")
+    from backend.properties.models import Contractor
+
+    return Contractor.objects.filter(id=value).values_list("name", flat=True).first() or value

@@ -58,6 +58,12 @@ class OrderFact(models.Model):
     rating_quality = models.PositiveSmallIntegerField(null=True)
     rating_comment = models.TextField(blank=True)
     months_since_handover = models.IntegerField(_("months since handover"), null=True)
+    # Who built what failed: the contractor the registry names for the building and the warranty
+    # component of the order's top category (BuildingComponentContractor); null when none is named.
+    contractor_id = models.UUIDField(_("contractor"), null=True)
+    # The contractor owes the cost back: in warranty, reported within the contractor's own period
+    # (from the building's completion acceptance, workflows.warranty), and a contractor is named.
+    contractor_owes = models.BooleanField(_("contractor owes back"), default=False)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:
@@ -176,6 +182,7 @@ class MonthlyServiceRollup(models.Model):
     estimate = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     actual = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     in_warranty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    contractor_owed = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     out_warranty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     income = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     timeliness_sum = models.PositiveIntegerField(default=0)
@@ -195,3 +202,28 @@ class MonthlyServiceRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.project_id} {self.category_code} {self.team_id}: {self.orders}"
+
+
+class MonthlyContractorCategory(models.Model):
+    """Counted orders and their costs per month × project × category × contractor (the contractor
+    breakdown, and the hotspot pages under a contractor filter). ``contractor_id`` is null for the
+    orders whose building and component name no contractor; the writer keeps the key (it replaces
+    whole month × project slices under the refresh lock), as for the service roll-up."""
+
+    month = models.DateField()
+    project_id = models.UUIDField()
+    category_code = models.CharField(max_length=50)
+    contractor_id = models.UUIDField(null=True)
+    orders = models.PositiveIntegerField(default=0)
+    actual = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    in_warranty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    contractor_owed = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("monthly contractor roll-up")
+        verbose_name_plural = verbose_name
+        constraints = [models.CheckConstraint(condition=Q(orders__gt=0), name="an_mcc_orders_positive")]
+        indexes = [models.Index(fields=["month", "project_id"], name="an_mcc_month_project")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.project_id} {self.category_code} {self.contractor_id}: {self.orders}"

@@ -27,22 +27,26 @@ from backend.accounts.access import ensure_role, has_role
 from backend.accounts.models import Team, User
 from backend.accounts.roles import Role
 from backend.analytics.facts import facts_compute
-from backend.analytics.filters import Filters, add_months
+from backend.analytics.filters import NO_CONTRACTOR, Filters, add_months
 from backend.analytics.models import (
+    MonthlyContractorCategory,
     MonthlyProjectCategory,
     MonthlyServiceRollup,
     MonthlyUnitCategory,
     OrderFact,
 )
 from backend.analytics.services import (
+    CONTRACTOR_KEY,
+    CONTRACTOR_SUMS,
     SERVICE_SUMS,
+    contractor_rollup_rows,
     project_rollup_rows,
     service_rollup_rows,
     unit_rollup_rows,
 )
 from backend.console.access import ANALYTICS_ROLES
 from backend.core.errors import NotFound, ValidationFailed
-from backend.properties.models import Building, Project, Unit
+from backend.properties.models import Building, Contractor, Project, Unit
 from backend.workorders.access import project_ids_of
 from backend.workorders.definitions import active_definitions
 from backend.workorders.states import OPEN_STATES, State
@@ -190,6 +194,9 @@ def _project_counts(actor: Any, filters: Filters, *, by: tuple[str, ...], previo
     scope = project_scope(actor)
     rollups = _scoped(MonthlyProjectCategory.objects.all(), scope)
     facts = _scoped(OrderFact.objects.filter(counted=True), scope)
+    if filters.contractor:  # the contractor roll-up has the same key and the contractor
+        rollups = _contractor_filtered(_scoped(MonthlyContractorCategory.objects.all(), scope), filters.contractor)
+        facts = _contractor_filtered(facts, filters.contractor)
     if filters.project:
         rollups, facts = rollups.filter(project_id=filters.project), facts.filter(project_id=filters.project)
     codes = _codes(filters.category)
@@ -200,13 +207,22 @@ def _project_counts(actor: Any, filters: Filters, *, by: tuple[str, ...], previo
     return {(key[0] if len(by) == 1 else key): row["n"] for key, row in sums.items() if row["n"]}
 
 
+def _contractor_filtered(qs: QuerySet[Any], contractor: str) -> QuerySet[Any]:
+    return qs.filter(contractor_id__isnull=True) if contractor == NO_CONTRACTOR else qs.filter(contractor_id=contractor)
+
+
 def _unit_counts(filters: Filters, *, by: tuple[str, ...], **where: Any) -> dict[Any, int]:
-    """Counted orders on units per ``by`` (columns of the month × unit × category roll-up)."""
+    """Counted orders on units per ``by`` (columns of the month × unit × category roll-up; under a
+    contractor filter, which that roll-up does not hold, the facts of the building or project)."""
     rollups = MonthlyUnitCategory.objects.filter(**where)
     facts = OrderFact.objects.filter(counted=True, unit_id__isnull=False, **where)
     codes = _codes(filters.category)
     if codes is not None:
         rollups, facts = rollups.filter(category_code__in=codes), facts.filter(category_code__in=codes)
+    if filters.contractor:
+        facts = _contractor_filtered(facts, filters.contractor).filter(_facts_in_period(filters))
+        return {(tuple(r[b] for b in by) if len(by) > 1 else r[by[0]]): r["n"]
+                for r in facts.order_by().values(*by).annotate(n=Count("order_id"))}
     sums = _summed(rollups, facts, filters, by=by, rollup_sums={"n": Sum("orders")},
                    fact_sums={"n": Count("order_id")})
     return {(key[0] if len(by) == 1 else key): row["n"] for key, row in sums.items() if row["n"]}
@@ -365,6 +381,8 @@ def facts_for(*, actor: Any, filters: Filters, period: bool = True) -> QuerySet[
         qs = qs.filter(floor=int(filters.floor))
     if filters.position:
         qs = qs.filter(position=int(filters.position))
+    if filters.contractor:
+        qs = _contractor_filtered(qs, filters.contractor)
     if filters.cohort == "lt1":
         qs = qs.filter(months_since_handover__lt=12)
     elif filters.cohort == "1to2":
@@ -386,12 +404,47 @@ def breakdowns(*, actor: Any, filters: Filters) -> dict[str, Any]:
         curve[min(months, 60)] += n
         cohorts["lt1" if months < 12 else "1to2" if months < 24 else "gt2"] += n
     cost = facts.aggregate(
-        developer=Sum("actual_cost_yuan", filter=Q(warranty="in"), default=Decimal("0")),
+        in_warranty=Sum("actual_cost_yuan", filter=Q(warranty="in"), default=Decimal("0")),
+        contractors=Sum("actual_cost_yuan", filter=Q(warranty="in", contractor_owes=True), default=Decimal("0")),
         owner=Sum("actual_cost_yuan", filter=Q(warranty="out"), default=Decimal("0")),
         unknown=Sum("actual_cost_yuan", filter=Q(warranty="unknown"), default=Decimal("0")),
     )
+    cost["developer"] = cost["in_warranty"] - cost["contractors"]
     return {"layouts": layouts, "curve": [{"months": m, "orders": curve.get(m, 0)} for m in range(0, 61)],
-            "cohorts": cohorts, "cost": cost}
+            "cohorts": cohorts, "cost": cost, "contractors": contractor_breakdown(actor=actor, filters=filters)}
+
+
+def contractor_breakdown(*, actor: Any, filters: Filters) -> list[dict[str, Any]]:
+    """Counted orders per contractor in the period (the one named for each order's building and
+    component; the orders no contractor is named for as one row, key ``none``), with their in-warranty
+    cost and what the contractor owes back of it. From the contractor roll-up; under a filter it
+    does not hold (building, unit, layout, cohort, floor, position, team) from the facts."""
+    sums: dict[Any, dict[str, Any]]
+    if filters.team or any(getattr(filters, name) for name in FACT_ONLY_FILTERS if name != "contractor"):
+        facts = facts_for(actor=actor, filters=filters)
+        sums = {(r["contractor_id"],): dict(r) for r in facts.order_by().values("contractor_id").annotate(**CONTRACTOR_SUMS)}
+    else:
+        scope = project_scope(actor)
+        rollups = _scoped(MonthlyContractorCategory.objects.all(), scope)
+        facts = _scoped(OrderFact.objects.filter(counted=True), scope)
+        if filters.contractor:
+            rollups = _contractor_filtered(rollups, filters.contractor)
+            facts = _contractor_filtered(facts, filters.contractor)
+        if filters.project:
+            rollups, facts = rollups.filter(project_id=filters.project), facts.filter(project_id=filters.project)
+        codes = _codes(filters.category)
+        if codes is not None:
+            rollups, facts = rollups.filter(category_code__in=codes), facts.filter(category_code__in=codes)
+        sums = _summed(rollups, facts, filters, by=("contractor_id",),
+                       rollup_sums={name: Sum(name) for name in CONTRACTOR_SUMS}, fact_sums=CONTRACTOR_SUMS)
+    names = dict(Contractor.objects.filter(id__in=[k[0] for k in sums if k[0]]).values_list("id", "name"))
+    rows = [{"contractor_id": key[0], "key": str(key[0]) if key[0] else NO_CONTRACTOR,
+             "name": names.get(key[0], "") if key[0] else _("(no contractor named)"), "orders": row["orders"],
+             "in_warranty": row["in_warranty"], "contractor_owed": row["contractor_owed"],
+             "developer_bears": row["in_warranty"] - row["contractor_owed"]}
+            for key, row in sums.items() if row["orders"]]
+    rows.sort(key=lambda r: (r["contractor_id"] is None, -r["orders"], r["name"]))
+    return rows
 
 
 def _encode(created_at: datetime, order_id: UUID) -> str:
@@ -431,12 +484,16 @@ def drilldown_page(*, actor: Any, filters: Filters, cursor: str = "", size: int 
     facts: list[dict[str, Any]] = [dict(r) for r in page.values(
         "order_id", "number", "created_at", "state", "category_code", "project_id", "building_id", "unit_id", "floor",
         "layout", "warranty", "actual_cost_yuan", "reopen_count", "first_time_fix", "team_id", "technician_id",
+        "contractor_id", "contractor_owes",
         project_name=F("project__name"), building_name=F("building__name"), unit_number=F("unit__number"),
     )[:size + 1]]
     more = len(facts) > size
     facts = facts[:size]
     states = dict(State.choices)
+    contractors = dict(Contractor.objects.filter(id__in={f["contractor_id"] for f in facts if f["contractor_id"]})
+                       .values_list("id", "name")) if facts else {}
     for fact in facts:
+        fact["contractor"] = contractors.get(fact["contractor_id"], "")
         fact["project"] = fact.pop("project_name") or ""
         fact["building"] = fact.pop("building_name") or ""
         fact["unit"] = fact.pop("unit_number") or ""
@@ -482,7 +539,7 @@ class PercentileDisc(Aggregate):
 ROLLUP_SUMS = {name: Sum(name) for name in SERVICE_SUMS}
 # Filters the service roll-up answers; any other filter reads the facts.
 ROLLUP_FILTERS = frozenset({"project", "category", "team"})
-FACT_ONLY_FILTERS = ("building", "unit", "layout", "cohort", "floor", "position")
+FACT_ONLY_FILTERS = ("building", "unit", "layout", "cohort", "floor", "position", "contractor")
 
 
 def _service_sums(*, actor: Any, filters: Filters, by: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
@@ -583,6 +640,8 @@ def backlog(*, actor: Any, filters: Filters, now: datetime) -> list[dict[str, An
     codes = _codes(filters.category)
     if codes is not None:
         qs = qs.filter(category_code__in=codes)
+    if filters.contractor:
+        qs = _contractor_filtered(qs, filters.contractor)
     buckets, lower = {}, None
     for index, (days, _label) in enumerate(AGE_BUCKETS):
         within = Q()
@@ -600,7 +659,9 @@ def backlog(*, actor: Any, filters: Filters, now: datetime) -> list[dict[str, An
 
 def _cost_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"orders": row["orders"], "estimate": row["estimate"], "actual": row["actual"],
-            "in_warranty": row["in_warranty"], "out_warranty": row["out_warranty"], "income": row["income"],
+            "in_warranty": row["in_warranty"], "contractor_owed": row["contractor_owed"],
+            "developer_bears": row["in_warranty"] - row["contractor_owed"],
+            "out_warranty": row["out_warranty"], "income": row["income"],
             "timeliness": _mean(row["timeliness_sum"], row["timeliness_n"]),
             "attitude": _mean(row["attitude_sum"], row["attitude_n"]),
             "quality": _mean(row["quality_sum"], row["quality_n"]), "rated": row["quality_n"]}
@@ -620,7 +681,8 @@ def cost_satisfaction(*, actor: Any, filters: Filters) -> dict[str, Any]:
     comments = list(facts.exclude(rating_comment="").order_by("-created_at", "-order_id")
                     .values("order_id", "number", "rating_quality", "rating_timeliness", "rating_attitude",
                             "rating_comment", "created_at")[:20])
-    return {"overall": overall, "categories": categories, "projects": projects, "comments": comments}
+    return {"overall": overall, "categories": categories, "projects": projects, "comments": comments,
+            "contractors": contractor_breakdown(actor=actor, filters=filters)}
 
 
 # --- the check: incremental equals rebuilt ----------------------------------------------------------
@@ -628,7 +690,7 @@ def cost_satisfaction(*, actor: Any, filters: Filters) -> dict[str, Any]:
 FACT_FIELDS = ("project_id", "building_id", "unit_id", "floor", "position", "category_code", "state", "month",
                "counted", "completed", "reopen_count", "visit_count", "first_time_fix",
                "resolution_business_seconds", "response_on_time", "arrival_on_time", "resolution_on_time",
-               "actual_cost_yuan", "warranty", "months_since_handover")
+               "actual_cost_yuan", "warranty", "months_since_handover", "contractor_id", "contractor_owes")
 
 
 def rollups_differences(*, now: datetime, sample: int | None = None) -> list[str]:
@@ -662,6 +724,8 @@ def rollups_differences(*, now: datetime, sample: int | None = None) -> list[str
             ("unit roll-up", MonthlyUnitCategory.objects.all(), unit_rollup_rows(OrderFact.objects.all()), u_fields),
             ("service roll-up", MonthlyServiceRollup.objects.all(), service_rollup_rows(OrderFact.objects.all()),
              ("month", "project_id", "category_code", "top_category", "team_id", "technician_id", *SERVICE_SUMS)),
+            ("contractor roll-up", MonthlyContractorCategory.objects.all(),
+             contractor_rollup_rows(OrderFact.objects.all()), (*CONTRACTOR_KEY, *CONTRACTOR_SUMS)),
         ):
             left = {key(r, fields) for r in stored_rows}
             right = {key(r, fields) for r in computed}

@@ -25,6 +25,7 @@ from django.db.models import Count, Q, Sum
 
 from backend.analytics.facts import facts_compute
 from backend.analytics.models import (
+    MonthlyContractorCategory,
     MonthlyProjectCategory,
     MonthlyServiceRollup,
     MonthlyUnitCategory,
@@ -135,6 +136,9 @@ SERVICE_SUMS: dict[str, Any] = {
     "estimate": Sum("estimate_yuan", default=ZERO),
     "actual": Sum("actual_cost_yuan", default=ZERO),
     "in_warranty": Sum("actual_cost_yuan", filter=Q(warranty="in"), default=ZERO),
+    # In warranty, split: what the contractors owe back; the rest (in_warranty - contractor_owed) the
+    # developer bears.
+    "contractor_owed": Sum("actual_cost_yuan", filter=Q(warranty="in", contractor_owes=True), default=ZERO),
     "out_warranty": Sum("actual_cost_yuan", filter=Q(warranty="out"), default=ZERO),
     "income": Sum("paid_income_yuan", default=ZERO),
     "timeliness_sum": Sum("rating_timeliness", default=0),
@@ -153,13 +157,31 @@ def service_rollup_rows(facts: Any) -> list[MonthlyServiceRollup]:
             facts.filter(counted=True).order_by().values(*SERVICE_KEY).annotate(**SERVICE_SUMS)]
 
 
+CONTRACTOR_KEY = ("month", "project_id", "category_code", "contractor_id")
+CONTRACTOR_SUMS: dict[str, Any] = {
+    "orders": Count("order_id"), "actual": SERVICE_SUMS["actual"], "in_warranty": SERVICE_SUMS["in_warranty"],
+    "contractor_owed": SERVICE_SUMS["contractor_owed"],
+}
+
+
+def contractor_rollup_rows(facts: Any) -> list[MonthlyContractorCategory]:
+    """The month × project × category × contractor rows of these facts (counted orders)."""
+    return [MonthlyContractorCategory(**row) for row in
+            facts.filter(counted=True).order_by().values(*CONTRACTOR_KEY).annotate(**CONTRACTOR_SUMS)]
+
+
+# The roll-ups kept per month × project slice: (model, its rows of a set of facts).
+PROJECT_ROLLUPS: tuple[tuple[Any, Any], ...] = (
+    (MonthlyProjectCategory, project_rollup_rows), (MonthlyServiceRollup, service_rollup_rows),
+    (MonthlyContractorCategory, contractor_rollup_rows))
+
+
 def _rollup_projects(slices: set[tuple[date, UUID]]) -> None:
     for month, projects in _by_month(slices).items():
-        MonthlyProjectCategory.objects.filter(month=month, project_id__in=projects).delete()
-        MonthlyServiceRollup.objects.filter(month=month, project_id__in=projects).delete()
         facts = OrderFact.objects.filter(month=month, project_id__in=projects)
-        MonthlyProjectCategory.objects.bulk_create(project_rollup_rows(facts), batch_size=1000)
-        MonthlyServiceRollup.objects.bulk_create(service_rollup_rows(facts), batch_size=1000)
+        for model, rows in PROJECT_ROLLUPS:
+            model.objects.filter(month=month, project_id__in=projects).delete()
+            model.objects.bulk_create(rows(facts), batch_size=1000)
 
 
 def _rollup_buildings(slices: set[tuple[date, UUID]]) -> None:
@@ -187,9 +209,9 @@ def rollups_rebuild(*, now: datetime, progress: Any = None) -> int:
     with transaction.atomic():
         _lock()
         cursor = safe_cursor()
-        MonthlyProjectCategory.objects.all().delete()
+        for model, _rows in PROJECT_ROLLUPS:
+            model.objects.all().delete()
         MonthlyUnitCategory.objects.all().delete()
-        MonthlyServiceRollup.objects.all().delete()
         OrderFact.objects.all().delete()
         written = 0
         ids = WorkOrder.objects.order_by("id").values_list("id", flat=True)
@@ -203,9 +225,9 @@ def rollups_rebuild(*, now: datetime, progress: Any = None) -> int:
                     progress(written)
         if batch:
             written += _insert_facts((batch[0], batch[-1]), now)
-        _bulk_write(MonthlyProjectCategory, project_rollup_rows(OrderFact.objects.all()))
+        for model, rows in PROJECT_ROLLUPS:
+            _bulk_write(model, rows(OrderFact.objects.all()))
         _bulk_write(MonthlyUnitCategory, unit_rollup_rows(OrderFact.objects.all()))
-        _bulk_write(MonthlyServiceRollup, service_rollup_rows(OrderFact.objects.all()))
         RefreshState.objects.filter(id=1).update(watermark=cursor, refreshed_at=now, rebuilt_at=now)
     return written
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from backend.analytics import exports, selectors
-from backend.analytics.filters import Filters
+from backend.analytics.filters import Filters, contractor_label
 from backend.analytics.models import RefreshState
 from backend.analytics.routers import analytics_reads
 from backend.analytics.selectors import ANALYTICS_ROLES
@@ -57,11 +57,16 @@ def hotspots(request: StaffRequest) -> HttpResponse:
     qs = filters.query_string()
     ranking_chart = [{"name": r["name"], "value": r["rate"] or 0,
                       "href": reverse("analytics:project", args=[r["project_id"]]) + f"?{qs}"} for r in ranking[:15]]
+    breakdowns = selectors.breakdowns(actor=request.user, filters=filters)
+    orders_url = reverse("analytics:orders")
+    contractors_chart = [{"name": r["name"], "value": r["orders"],
+                          "href": f"{orders_url}?{filters.query_string(contractor=r['key'])}"}
+                         for r in breakdowns["contractors"][:15]]
     context = _context(
         request, filters, "hotspots", ranking=ranking, ranking_chart=ranking_chart,
         trend=selectors.monthly_trend(actor=request.user, filters=filters), pareto=pareto,
         pareto_chart=_pareto_chart(pareto, filters, here=reverse("analytics:hotspots")),
-        breakdowns=selectors.breakdowns(actor=request.user, filters=filters), parent=parent)
+        breakdowns=breakdowns, contractors_chart=contractors_chart, parent=parent)
     return render(request, "analytics/hotspots.html", context)
 
 
@@ -144,6 +149,8 @@ def _labels(filters: Filters) -> list[str]:
         out.append(_("floor %(n)s") % {"n": filters.floor})
     if filters.position:
         out.append(_("position %(n)s") % {"n": filters.position})
+    if filters.contractor:
+        out.append(contractor_label(filters.contractor))
     return [x for x in out if x]
 
 
@@ -194,8 +201,8 @@ def _table(request: StaffRequest, table: str, filters: Filters) -> tuple[str, li
              "、".join(f'{x["name"]} {x["orders"]}' for x in c["categories"])] for c in heatmap.cells)
     if table == "orders":
         return _("Orders"), [_("Number"), _("Reported at"), _("State"), _("Category"), _("Project"), _("Building"),
-                             _("Unit"), _("Layout"), _("Warranty"), _("Actual cost (¥)"), _("Reopened"),
-                             _("First-time fix")], _order_rows(actor, filters)
+                             _("Unit"), _("Layout"), _("Contractor"), _("Warranty"), _("Actual cost (¥)"),
+                             _("Contractor owes back"), _("Reopened"), _("First-time fix")], _order_rows(actor, filters)
     if table in {"teams", "technicians", "service-categories"}:
         data = selectors.service_kpis(actor=actor, filters=filters, now=timezone.now())
         key = {"teams": "teams", "technicians": "technicians", "service-categories": "categories"}[table]
@@ -204,14 +211,20 @@ def _table(request: StaffRequest, table: str, filters: Filters) -> tuple[str, li
                               _("Mean resolution (business h)"), _("P90 resolution (business h)"), _("Rating")], (
             [r["name"], r["orders"], r["completed"], r["response"], r["arrival"], r["resolution"],
              r["first_time_fix"], r["reopen_rate"], r["mean_hours"], r["p90_hours"], r["rating"]] for r in data[key])
+    if table == "contractors":
+        rows = selectors.contractor_breakdown(actor=actor, filters=filters)
+        return _("Contractors"), [_("Contractor"), _("Orders"), _("In warranty (¥)"), _("Contractors owe back (¥)"),
+                                  _("Developer bears (¥)")], (
+            [r["name"], r["orders"], r["in_warranty"], r["contractor_owed"], r["developer_bears"]] for r in rows)
     if table in {"cost-categories", "cost-projects"}:
         data = selectors.cost_satisfaction(actor=actor, filters=filters)
         key = "categories" if table == "cost-categories" else "projects"
         return _("Cost"), [_("Name"), _("Orders"), _("Estimates (¥)"), _("Actuals (¥)"), _("In warranty (¥)"),
-                           _("Out of warranty (¥)"), _("Paid-service income (¥)"), _("Timeliness"), _("Attitude"),
-                           _("Quality")], (
-            [r["name"], r["orders"], r["estimate"], r["actual"], r["in_warranty"], r["out_warranty"], r["income"],
-             r["timeliness"], r["attitude"], r["quality"]] for r in data[key])
+                           _("Contractors owe back (¥)"), _("Developer bears (¥)"), _("Out of warranty (¥)"),
+                           _("Paid-service income (¥)"), _("Timeliness"), _("Attitude"), _("Quality")], (
+            [r["name"], r["orders"], r["estimate"], r["actual"], r["in_warranty"], r["contractor_owed"],
+             r["developer_bears"], r["out_warranty"], r["income"], r["timeliness"], r["attitude"], r["quality"]]
+            for r in data[key])
     raise NotFound(details={"object": "table"})
 
 
@@ -219,12 +232,13 @@ def _order_rows(actor: Any, filters: Filters) -> Any:
     """Every order of the drill-down, a keyset page at a time (never all in memory)."""
     cursor = ""
     tz = business_timezone()
+    yes_no = {True: _("yes"), False: _("no"), None: ""}
     while True:
         page = selectors.drilldown_page(actor=actor, filters=filters, cursor=cursor, size=2000, with_total=False)
         for r in page.rows:
             yield [r["number"], r["created_at"].astimezone(tz), r["state_label"], r["category"], r["project"],
-                   r["building"], r["unit"], r["layout"], r["warranty"], r["actual_cost_yuan"], r["reopen_count"],
-                   {True: _("yes"), False: _("no"), None: ""}[r["first_time_fix"]]]
+                   r["building"], r["unit"], r["layout"], r["contractor"], r["warranty"], r["actual_cost_yuan"],
+                   yes_no[r["contractor_owes"]], r["reopen_count"], yes_no[r["first_time_fix"]]]
         if page.next_cursor is None:
             return
         cursor = page.next_cursor

@@ -11,6 +11,7 @@ from typing import Any
 
 from backend.accounts.models import TechnicianProfile
 from backend.accounts.roles import Role
+from backend.properties.models import BuildingComponentContractor, Contractor
 from backend.workorders.actors import Actor
 from backend.workorders.dispatch import routing as dispatch
 from backend.workorders.effects import order_transition
@@ -35,7 +36,10 @@ class World:
     orders: list[WorkOrder] = field(default_factory=list)
 
 
-def make_world(*, projects: int = 2, floors: int = 3, doors: int = 2, handover: date | None = date(2025, 3, 1)) -> World:
+def make_world(*, projects: int = 2, floors: int = 3, doors: int = 2, handover: date | None = date(2025, 3, 1),
+               acceptance: date | None = None, contractors: dict[str, str] | None = None) -> World:
+    """``acceptance``: the buildings' completion acceptance date (none: every verdict is "unknown");
+    ``contractors``: component code → contractor name, registered for every building."""
     dispatcher = user_with_roles(Role.DISPATCHER)
     agent = user_with_roles(Role.CUSTOMER_SERVICE)
     technicians = [user_with_roles(Role.TECHNICIAN) for _ in range(2)]
@@ -48,7 +52,10 @@ def make_world(*, projects: int = 2, floors: int = 3, doors: int = 2, handover: 
     for _p in range(projects):
         project = ProjectFactory()
         team.projects.add(project)
-        building = BuildingFactory(project=project, floors=floors)
+        building = BuildingFactory(project=project, floors=floors, completion_acceptance_date=acceptance)
+        for component, name in (contractors or {}).items():
+            contractor, _new = Contractor.objects.get_or_create(name=name)
+            BuildingComponentContractor.objects.create(building=building, component=component, contractor=contractor)
         for floor in range(1, floors + 1):
             for door in range(1, doors + 1):
                 units.append(UnitFactory(building=building, floor=floor, number=f"{floor}{door:02d}",
