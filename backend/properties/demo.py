@@ -25,8 +25,19 @@ from backend.accounts.services import technician_profile_upsert, user_set_roles
 from backend.properties import demo_data as data
 from backend.properties.identity import hash_id_number, id_number_check_char
 from backend.properties.imports.base import fetch_in
-from backend.properties.models import Building, HandoverStatus, Owner, Ownership, Project, PublicArea, Unit
+from backend.properties.models import (
+    Building,
+    BuildingComponentContractor,
+    Contractor,
+    HandoverStatus,
+    Owner,
+    Ownership,
+    Project,
+    PublicArea,
+    Unit,
+)
 from workflows.loader import load_default_definitions
+from workflows.warranty import COMPONENTS
 
 DEMO_PASSWORD = "anxin-demo-2026"
 UNITS_PER_SCALE = 1000
@@ -216,6 +227,32 @@ def plan_projects(scale: int) -> list[ProjectPlan]:
 # --- writing
 
 
+# Who built what (fictitious firms): two general contractors alternate over the buildings, one specialist
+# each for waterproofing, building services, doors and windows, fit-out and sanitary ware — so the
+# director's contractor breakdown and the chargeback claims have someone to name.
+DEMO_GENERAL_CONTRACTORS = ("华筑建设集团有限公司", "鼎盛建工集团有限公司")
+DEMO_SPECIALISTS = {
+    "roof_waterproofing": "雨盾防水工程有限公司", "wet_room_waterproofing": "雨盾防水工程有限公司",
+    "wall_leakage": "雨盾防水工程有限公司", "heating": "安达机电安装有限公司", "cooling": "安达机电安装有限公司",
+    "electrical_lines": "安达机电安装有限公司", "plumbing_pipes": "安达机电安装有限公司",
+    "doors_windows": "恒亮门窗幕墙有限公司", "fit_out": "雅居装饰工程有限公司", "sanitary_ware": "洁美卫浴供应有限公司",
+}
+
+
+def _seed_contractors(buildings: list[Building]) -> None:
+    names = {*DEMO_GENERAL_CONTRACTORS, *DEMO_SPECIALISTS.values()}
+    Contractor.objects.bulk_create([Contractor(name=n) for n in sorted(names)], ignore_conflicts=True)
+    by_name = dict(Contractor.objects.filter(name__in=names).values_list("name", "id"))
+    rows = []
+    for index, building in enumerate(sorted(buildings, key=lambda b: b.code)):
+        general = DEMO_GENERAL_CONTRACTORS[index % len(DEMO_GENERAL_CONTRACTORS)]
+        for component in COMPONENTS:
+            name = DEMO_SPECIALISTS.get(component, general)
+            rows.append(BuildingComponentContractor(building=building, component=component,
+                                                    contractor_id=by_name[name]))
+    BuildingComponentContractor.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def _seed_project(plan: ProjectPlan) -> Project:
     project, _created = Project.objects.get_or_create(code=plan.code, defaults={
         "name": plan.name, "city": plan.city.name, "address": plan.address, "latitude": plan.latitude,
@@ -231,6 +268,8 @@ def _seed_project(plan: ProjectPlan) -> Project:
         Building.objects.filter(project=project, completion_acceptance_date__isnull=True) \
             .update(completion_acceptance_date=accepted)
     buildings = {b.code: b for b in Building.objects.filter(project=project)}
+    if accepted is not None:
+        _seed_contractors(list(buildings.values()))
     PublicArea.objects.bulk_create(
         [PublicArea(project=project, building=buildings.get(b_code) if b_code else None, code=code, name=name)
          for code, name, b_code in plan.areas], ignore_conflicts=True)

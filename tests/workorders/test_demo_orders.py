@@ -70,3 +70,21 @@ def test_the_demo_buildings_of_delivered_projects_have_an_acceptance_date_so_uni
     assert on_units.exists()
     assert not on_units.filter(warranty_verdict="unknown").exists(), \
         list(on_units.filter(warranty_verdict="unknown").values_list("category_code", "warranty_reasoning")[:3])
+
+
+@pytest.mark.django_db
+def test_the_demo_names_who_built_each_component_of_a_delivered_building_and_reseeding_adds_nothing():
+    from backend.properties.models import Building, BuildingComponentContractor
+    from workflows.warranty import COMPONENTS
+
+    seed_demo(scale=1, now=timezone.now())
+    accepted = Building.objects.filter(completion_acceptance_date__isnull=False)
+    assert accepted.exists()
+    for building in accepted:
+        assert set(building.component_contractors.values_list("component", flat=True)) == set(COMPONENTS)
+    generals = set(BuildingComponentContractor.objects.filter(component="foundation_structure")
+                   .values_list("contractor__name", flat=True))
+    assert len(generals) == 2  # two general contractors share the buildings: the breakdown has a comparison
+    count = BuildingComponentContractor.objects.count()
+    seed_demo(scale=1, now=timezone.now())
+    assert BuildingComponentContractor.objects.count() == count
