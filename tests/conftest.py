@@ -5,7 +5,9 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +39,16 @@ def _clock_at_the_given_hour():
         return
     with time_machine.travel(datetime.fromisoformat(at), tick=True):
         yield at
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the product's default language (Chinese). A request in English leaves the
+    thread's language active after it (Django's LocaleMiddleware does not reset it), which made a later
+    test's labels English depending on the order the suite ran in."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
