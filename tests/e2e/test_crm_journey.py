@@ -128,39 +128,3 @@ def test_walk_in_to_ready_for_handover(live_site, browser):
     shot(page, "crm-my-customers")
     for ctx in (consultant_ctx, manager_ctx, finance_ctx):
         ctx.close()
-
-
-def test_a_lead_appears_live_in_the_grab_pool_with_its_countdown_and_the_first_taker_wins(live_site, browser):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from backend.crm import services
-    from backend.crm.models import LeadOffer
-
-    base, _live = live_site
-    o = office(consultants=2, units=1)
-    alice_ctx, alice = signed_in(browser, base, o.alice)
-    bob_ctx, bob = signed_in(browser, base, o.bob)
-    for page in (alice, bob):
-        page.goto(f"{base}/crm/grabs")
-    # A weekend lead: the grab pool opens for both (the dispatch service on a grab day, written here with the
-    # page's clock, today's date being a working day).
-    lead = services.lead_create(actor=o.manager, project_id=o.project.id, name="周末来电", phone="13900000999",
-                                channel="phone", consent=True, now=timezone.now(), dispatch=False).customer
-    now = timezone.now()
-    Customer.objects.filter(id=lead.id).update(grab_expires_at=now + timedelta(seconds=60))
-    for user in (o.alice, o.bob):
-        LeadOffer.objects.create(customer=lead, consultant=user, mode="grab", offered_at=now,
-                                 expires_at=now + timedelta(seconds=60))
-    alice.wait_for_selector(f"[data-grab='{lead.id}']", timeout=WAIT)
-    bob.wait_for_selector(f"[data-grab='{lead.id}']", timeout=WAIT)
-    alice.wait_for_function(f"document.querySelector(\"[data-grab='{lead.id}'] .left\").textContent.includes('s')",
-                            timeout=WAIT)
-    shot(alice, "crm-grab-pool")
-    alice.locator(f"[data-grab='{lead.id}'] button[data-action=grab]").click()
-    alice.wait_for_url(f"**/crm/customers/{lead.id}", timeout=WAIT)
-    bob.wait_for_selector(f"[data-grab='{lead.id}']", state="detached", timeout=WAIT)
-    assert Customer.objects.get(id=lead.id).holder_id == o.alice.id
-    for ctx in (alice_ctx, bob_ctx):
-        ctx.close()
