@@ -371,16 +371,22 @@ def code_scan(*, token: str, ip_hash: str, place: str, now: datetime) -> Any:
     return code
 
 
-def code_lead_create(*, token: str, name: str, phone: str, consent: bool, now: datetime) -> LeadResult:
-    """A visitor leaves their name and number on the code's page: a lead of channel ``qr`` carrying the code's
-    attribution (its partner; its consultant holds a new customer, otherwise lead dispatch runs)."""
-    code = _code(token)
+def public_lead_fields(*, name: str, phone: str, consent: bool) -> tuple[str, str]:
+    """What a visitor's form on a public page (a marketing code's, a referral code's) must give: a name, the
+    consent to be contacted and a valid phone; returns the trimmed name and the E.164 phone."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise _field_error("name", _("Give the customer's name (at most 100 characters)."))
     if not consent:
         raise _field_error("consent", _("Please agree to be contacted."))
-    phone_e164 = normalize_phone(phone)
+    return name, normalize_phone(phone)
+
+
+def code_lead_create(*, token: str, name: str, phone: str, consent: bool, now: datetime) -> LeadResult:
+    """A visitor leaves their name and number on the code's page: a lead of channel ``qr`` carrying the code's
+    attribution (its partner; its consultant holds a new customer, otherwise lead dispatch runs)."""
+    code = _code(token)
+    name, phone_e164 = public_lead_fields(name=name, phone=phone, consent=consent)
     with transaction.atomic():
         result = _lead_in_transaction(actor=None, project=code.project, name=name, phone=phone_e164, id_hash="",
                                       channel=Channel.QR, consent=True, partner=code.partner, note=code.campaign[:300],

@@ -64,21 +64,15 @@ def referral_code_issue(*, actor: Any, customer_id: Any, now: datetime) -> Refer
 def referral_lead_create(*, code: str, name: str, phone: str, consent: bool, now: datetime) -> Any:
     """A friend leaves their name and number on the referral page (``/crm/r/<code>``, no account): a lead of
     channel ``referral`` attributed to the code's referrer, then lead dispatch as for any phone lead."""
-    from backend.crm.identity import normalize_phone
     from backend.crm.models import Channel
-    from backend.crm.services.customers import _field_error, _lead_in_transaction
+    from backend.crm.services.customers import _lead_in_transaction, public_lead_fields
 
     referral = ReferralCode.objects.select_related("project").filter(code=normalize_referral_code(code)).first()
     if referral is None:
         from backend.core.errors import NotFound
 
         raise NotFound(details={"object": "referral_code"})
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise _field_error("name", _("Give the customer's name (at most 100 characters)."))
-    if not consent:
-        raise _field_error("consent", _("Please agree to be contacted."))
-    phone_e164 = normalize_phone(phone)
+    name, phone_e164 = public_lead_fields(name=name, phone=phone, consent=consent)
     with transaction.atomic():
         return _lead_in_transaction(actor=None, project=referral.project, name=name, phone=phone_e164, id_hash="",
                                     channel=Channel.REFERRAL, consent=True, partner=None, note="",
